@@ -1,0 +1,11 @@
+//! All PostgreSQL access of natter.
+//!
+//! [`connect`] makes the pool (creating the database when it is missing) and applies the migrations
+//! in `migrations/`; each module below owns the queries of one part of the schema.
+
+mod error;
+mod pool;
+
+pub use deadpool_postgres::{Pool, Transaction};
+pub use error::{DbError, DbResult};
+pub use pool::{connect, connect_without_migrating};

@@ -1,0 +1,89 @@
+//! The connection pool and the migrations.
+
+use std::str::FromStr;
+
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use tokio_postgres::NoTls;
+
+use crate::error::{DbError, DbResult};
+
+mod embedded {
+    refinery::embed_migrations!("../../migrations");
+}
+
+/// Arbitrary key of the advisory lock held while migrating, so that services starting together
+/// apply the migrations once.
+const MIGRATION_LOCK: i64 = 0x6e61_7474_6572; // "natter"
+
+/// Connects to `url` with at most `max_size` connections, creating the database if it is missing,
+/// and applies the migrations.
+pub async fn connect(url: &str, max_size: usize) -> DbResult<Pool> {
+    let pool = connect_without_migrating(url, max_size).await?;
+    migrate(&pool).await?;
+    Ok(pool)
+}
+
+/// Connects like [`connect`] but leaves the schema alone.
+pub async fn connect_without_migrating(url: &str, max_size: usize) -> DbResult<Pool> {
+    let config =
+        tokio_postgres::Config::from_str(url).map_err(|e| DbError::Config(e.to_string()))?;
+    create_database_if_missing(&config).await?;
+    let manager = Manager::from_config(
+        config,
+        NoTls,
+        ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        },
+    );
+    Pool::builder(manager)
+        .max_size(max_size)
+        .build()
+        .map_err(|e| DbError::Config(e.to_string()))
+}
+
+async fn migrate(pool: &Pool) -> DbResult<()> {
+    let mut client = pool.get().await?;
+    client
+        .execute("select pg_advisory_lock($1)", &[&MIGRATION_LOCK])
+        .await?;
+    let result = embedded::migrations::runner()
+        .run_async(&mut **client)
+        .await;
+    client
+        .execute("select pg_advisory_unlock($1)", &[&MIGRATION_LOCK])
+        .await?;
+    let report = result?;
+    for applied in report.applied_migrations() {
+        tracing::info!(migration = %applied, "migration applied");
+    }
+    Ok(())
+}
+
+async fn create_database_if_missing(config: &tokio_postgres::Config) -> DbResult<()> {
+    let Some(name) = config.get_dbname().map(str::to_owned) else {
+        return Ok(());
+    };
+    let mut admin = config.clone();
+    admin.dbname("postgres");
+    let (client, connection) = admin.connect(NoTls).await?;
+    let driver = tokio::spawn(connection);
+    let exists = client
+        .query_opt("select 1 from pg_database where datname = $1", &[&name])
+        .await?
+        .is_some();
+    if !exists {
+        let quoted = name.replace('"', "\"\"");
+        match client
+            .batch_execute(&format!("create database \"{quoted}\""))
+            .await
+        {
+            Ok(()) => tracing::info!(database = %name, "database created"),
+            // Another process created it in between.
+            Err(e) if e.code() == Some(&tokio_postgres::error::SqlState::DUPLICATE_DATABASE) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    drop(client);
+    let _ = driver.await;
+    Ok(())
+}
