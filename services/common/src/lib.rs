@@ -1,6 +1,7 @@
 //! Run-time pieces shared by the hub and the upload service.
 
 pub mod auth;
+pub mod media_limits;
 pub mod shutdown;
 pub mod telemetry;
 pub mod token;

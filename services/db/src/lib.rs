@@ -6,6 +6,11 @@
 mod error;
 mod pool;
 
-pub use deadpool_postgres::{Pool, Transaction};
+pub mod conversations;
+pub mod memberships;
+pub mod messages;
+pub mod receipts;
+
+pub use deadpool_postgres::{GenericClient, Pool, PoolError, Transaction};
 pub use error::{DbError, DbResult};
 pub use pool::{connect, connect_without_migrating};

@@ -1,1 +1,15 @@
-fn main() {}
+//! `natter-hub`: reads the configuration, starts logging and runs the hub until Ctrl-C or SIGTERM.
+
+use clap::Parser;
+use natter_hub::{Application, Config};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    natter_common::telemetry::init_logging("natter_hub=info,tower_http=info,info");
+    let config = Config::parse();
+    let app = Application::build(config).await?;
+    tracing::info!(addr = %app.local_addr(), "hub listening");
+    app.run_until_stopped(natter_common::shutdown::signal())
+        .await?;
+    Ok(())
+}

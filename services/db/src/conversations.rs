@@ -1,0 +1,91 @@
+//! Conversations: a pair of users (direct) or a group, each with its own seq counter.
+
+use deadpool_postgres::GenericClient;
+
+use crate::error::DbResult;
+
+/// `conversations.kind` of a pair of users.
+pub const KIND_DIRECT: i16 = 1;
+/// `conversations.kind` of a group.
+pub const KIND_GROUP: i16 = 2;
+
+/// The direct conversation of two users, created on first use.
+pub async fn direct(client: &impl GenericClient, a: i64, b: i64) -> DbResult<i64> {
+    let (lo, hi) = (a.min(b), a.max(b));
+    let row = client
+        .query_one(
+            "with ins as (
+                 insert into conversations (kind, user_lo, user_hi) values (1, $1, $2)
+                 on conflict (user_lo, user_hi) where kind = 1 do nothing
+                 returning id
+             )
+             select id from ins
+             union all
+             select id from conversations where kind = 1 and user_lo = $1 and user_hi = $2
+             limit 1",
+            &[&lo, &hi],
+        )
+        .await?;
+    Ok(row.get(0))
+}
+
+/// The conversation of a group, created on first use.
+pub async fn of_group(client: &impl GenericClient, group: i64) -> DbResult<i64> {
+    let row = client
+        .query_one(
+            "with ins as (
+                 insert into conversations (kind, group_id) values (2, $1)
+                 on conflict (group_id) where kind = 2 do nothing
+                 returning id
+             )
+             select id from ins
+             union all
+             select id from conversations where kind = 2 and group_id = $1
+             limit 1",
+            &[&group],
+        )
+        .await?;
+    Ok(row.get(0))
+}
+
+/// Whether `user` belongs to conversation `conv` (one of the pair, or a member of the group).
+pub async fn is_member(client: &impl GenericClient, user: i64, conv: i64) -> DbResult<bool> {
+    let row = client
+        .query_opt(
+            "select 1 from conversations c
+             where c.id = $2 and (
+                 (c.kind = 1 and $1 in (c.user_lo, c.user_hi))
+                 or (c.kind = 2 and exists (
+                     select 1 from group_members m where m.group_id = c.group_id and m.user_id = $1))
+             )",
+            &[&user, &conv],
+        )
+        .await?;
+    Ok(row.is_some())
+}
+
+/// Who receives what is sent in a conversation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Participants {
+    /// The two users of a direct conversation.
+    Pair(i64, i64),
+    /// The members of a group.
+    Group(i64),
+}
+
+/// The participants of a conversation, if it exists.
+pub async fn participants(
+    client: &impl GenericClient,
+    conv: i64,
+) -> DbResult<Option<Participants>> {
+    let row = client
+        .query_opt(
+            "select kind, user_lo, user_hi, group_id from conversations where id = $1",
+            &[&conv],
+        )
+        .await?;
+    Ok(row.map(|r| match r.get::<_, i16>(0) {
+        KIND_DIRECT => Participants::Pair(r.get(1), r.get(2)),
+        _ => Participants::Group(r.get(3)),
+    }))
+}

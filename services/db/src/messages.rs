@@ -1,0 +1,185 @@
+//! Messages: the group-commit insert, idempotency look-ups, catch-up and the row mapping.
+
+use std::collections::HashMap;
+
+use deadpool_postgres::GenericClient;
+use natter_protocol::ChatMessage;
+use tokio_postgres::Row;
+
+use crate::error::DbResult;
+
+/// The columns [`from_row`] reads, in order; select them with this list (prefix `m.`).
+pub const COLUMNS: &str = "m.id, m.conv_id, m.seq, m.sender_id, m.dstid, m.cmd, m.media, m.content, \
+     m.pic, m.url, m.memo, m.amount, m.media_id::text, m.cid, \
+     (extract(epoch from m.created_at) * 1000)::bigint";
+
+/// Reads a row selected with [`COLUMNS`].
+pub fn from_row(row: &Row) -> ChatMessage {
+    ChatMessage {
+        id: row.get(0),
+        conv: row.get(1),
+        seq: row.get(2),
+        userid: row.get(3),
+        dstid: row.get(4),
+        cmd: i64::from(row.get::<_, i16>(5)),
+        media: i64::from(row.get::<_, i16>(6)),
+        content: row.get(7),
+        pic: row.get(8),
+        url: row.get(9),
+        memo: row.get(10),
+        amount: row.get(11),
+        media_id: row.get(12),
+        cid: Some(row.get(13)),
+        ts: row.get(14),
+    }
+}
+
+/// A message ready to store: its conversation and seq are already allocated.
+#[derive(Debug, Clone)]
+pub struct NewMessage {
+    pub conv: i64,
+    pub seq: i64,
+    pub sender: i64,
+    pub cmd: i16,
+    pub dstid: i64,
+    pub media: i16,
+    pub content: String,
+    pub pic: Option<String>,
+    pub url: Option<String>,
+    pub memo: Option<String>,
+    pub amount: Option<i64>,
+    pub media_id: Option<uuid::Uuid>,
+    pub cid: String,
+}
+
+/// Inserts a batch in one statement and returns `(id, ts)` per message, in input order.
+pub async fn insert_batch(
+    client: &impl GenericClient,
+    batch: &[NewMessage],
+) -> DbResult<Vec<(i64, i64)>> {
+    macro_rules! column {
+        ($field:ident) => {
+            batch.iter().map(|m| m.$field.clone()).collect::<Vec<_>>()
+        };
+    }
+    let rows = client
+        .query(
+            "insert into messages
+                 (conv_id, seq, sender_id, cmd, dstid, media, content, pic, url, memo, amount, media_id, cid)
+             select * from unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::smallint[], $5::bigint[],
+                                  $6::smallint[], $7::text[], $8::text[], $9::text[], $10::text[],
+                                  $11::bigint[], $12::uuid[], $13::text[])
+             returning conv_id, seq, id, (extract(epoch from created_at) * 1000)::bigint",
+            &[
+                &column!(conv),
+                &column!(seq),
+                &column!(sender),
+                &column!(cmd),
+                &column!(dstid),
+                &column!(media),
+                &column!(content),
+                &column!(pic),
+                &column!(url),
+                &column!(memo),
+                &column!(amount),
+                &column!(media_id),
+                &column!(cid),
+            ],
+        )
+        .await?;
+    let stored: HashMap<(i64, i64), (i64, i64)> = rows
+        .iter()
+        .map(|r| ((r.get(0), r.get(1)), (r.get(2), r.get(3))))
+        .collect();
+    Ok(batch.iter().map(|m| stored[&(m.conv, m.seq)]).collect())
+}
+
+/// Moves each conversation's `last_seq` forward to the given value.
+pub async fn advance_seqs(client: &impl GenericClient, seqs: &HashMap<i64, i64>) -> DbResult<()> {
+    let (convs, lasts): (Vec<i64>, Vec<i64>) = seqs.iter().map(|(c, s)| (*c, *s)).unzip();
+    client
+        .execute(
+            "update conversations c set last_seq = v.seq
+             from unnest($1::bigint[], $2::bigint[]) as v(id, seq)
+             where c.id = v.id and c.last_seq < v.seq",
+            &[&convs, &lasts],
+        )
+        .await?;
+    Ok(())
+}
+
+/// The current `last_seq` of each conversation.
+pub async fn last_seqs(client: &impl GenericClient, convs: &[i64]) -> DbResult<HashMap<i64, i64>> {
+    let rows = client
+        .query(
+            "select id, last_seq from conversations where id = any($1)",
+            &[&convs],
+        )
+        .await?;
+    Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+}
+
+/// Messages already stored for these `(sender, cid)` pairs (a retried send).
+pub async fn find_by_cids(
+    client: &impl GenericClient,
+    keys: &[(i64, String)],
+) -> DbResult<Vec<ChatMessage>> {
+    let (senders, cids): (Vec<i64>, Vec<String>) = keys.iter().cloned().unzip();
+    let sql = format!(
+        "select {COLUMNS} from messages m
+         join unnest($1::bigint[], $2::text[]) as k(sender, cid) on m.sender_id = k.sender and m.cid = k.cid"
+    );
+    let rows = client.query(&sql, &[&senders, &cids]).await?;
+    Ok(rows.iter().map(from_row).collect())
+}
+
+/// Everything after each cursor in every conversation of `user`, at most `page` per conversation
+/// (one more is fetched to tell whether more remain), ordered by conversation then seq.
+pub async fn catch_up(
+    client: &impl GenericClient,
+    user: i64,
+    cursors: &HashMap<i64, i64>,
+    page: i64,
+) -> DbResult<Vec<ChatMessage>> {
+    let (convs, seqs): (Vec<i64>, Vec<i64>) = cursors.iter().map(|(c, s)| (*c, *s)).unzip();
+    let sql = format!(
+        "with mine as (
+             select id, last_seq from conversations where kind = 1 and (user_lo = $1 or user_hi = $1)
+             union all
+             select c.id, c.last_seq from conversations c
+             join group_members g on g.group_id = c.group_id and g.user_id = $1
+             where c.kind = 2
+         ),
+         wanted as (
+             select mine.id, coalesce(k.seq, 0) as after from mine
+             left join unnest($2::bigint[], $3::bigint[]) as k(conv, seq) on k.conv = mine.id
+             where mine.last_seq > coalesce(k.seq, 0)
+         )
+         select {COLUMNS} from wanted
+         cross join lateral (
+             select * from messages where conv_id = wanted.id and seq > wanted.after
+             order by seq limit $4
+         ) m
+         order by m.conv_id, m.seq"
+    );
+    let rows = client
+        .query(&sql, &[&user, &convs, &seqs, &(page + 1)])
+        .await?;
+    Ok(rows.iter().map(from_row).collect())
+}
+
+/// Whether `media_id` names media of `kind` owned by `owner`.
+pub async fn media_is_owned(
+    client: &impl GenericClient,
+    media_id: uuid::Uuid,
+    owner: i64,
+    kind: &str,
+) -> DbResult<bool> {
+    let row = client
+        .query_opt(
+            "select 1 from media where id = $1 and owner_id = $2 and kind = $3",
+            &[&media_id, &owner, &kind],
+        )
+        .await?;
+    Ok(row.is_some())
+}

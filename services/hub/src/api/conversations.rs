@@ -1,0 +1,9 @@
+//! TODO(api helper): routes of this feature.
+
+use axum::Router;
+
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+}

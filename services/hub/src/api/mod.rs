@@ -1,0 +1,29 @@
+//! The hub's HTTP routes. Each module owns the router of one feature; they are merged here.
+
+use axum::Router;
+
+use crate::state::AppState;
+
+mod accounts;
+mod client_config;
+mod contacts;
+mod conversations;
+mod dev;
+mod groups;
+mod health;
+mod users;
+
+/// Every HTTP route of the hub (the WebSocket route lives in `realtime`).
+pub fn router() -> Router<AppState> {
+    Router::new().merge(health::router()).nest(
+        "/api/v1",
+        Router::new()
+            .merge(client_config::router())
+            .merge(accounts::router())
+            .merge(users::router())
+            .merge(contacts::router())
+            .merge(groups::router())
+            .merge(conversations::router())
+            .merge(dev::router()),
+    )
+}
