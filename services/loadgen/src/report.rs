@@ -1,0 +1,29 @@
+//! The figures a run reports.
+
+use serde::Serialize;
+
+/// What one run measured; printed as JSON.
+#[derive(Debug, Default, Serialize)]
+pub struct Report {
+    pub scenario: String,
+    pub connections: usize,
+    pub connect_seconds: f64,
+    pub hub_rss_before_kib: Option<u64>,
+    pub hub_rss_connected_kib: Option<u64>,
+    pub rss_per_connection_bytes: Option<f64>,
+    pub target_rate: u32,
+    pub seconds: f64,
+    pub sent: u64,
+    pub acked: u64,
+    pub errors: u64,
+    pub expected_deliveries: u64,
+    pub delivered: u64,
+    pub lost: i64,
+    pub delivered_per_sec: f64,
+    pub acked_per_sec: f64,
+    pub latency_p50_ms: f64,
+    pub latency_p99_ms: f64,
+    pub latency_max_ms: f64,
+    pub hub_cpu_percent: Option<f64>,
+    pub hub_rss_peak_kib: Option<u64>,
+}

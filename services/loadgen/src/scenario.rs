@@ -1,0 +1,134 @@
+//! A run: seed, connect, send for a while, drain, report.
+
+use std::{
+    sync::atomic::Ordering,
+    time::{Duration, Instant},
+};
+
+use futures_util::{StreamExt, stream};
+use natter_protocol::cmd;
+
+use crate::{
+    Args, Scenario,
+    client::{self, Sink, Stats},
+    hub_process, report::Report, seed,
+};
+
+/// How long to wait for the last deliveries after sending stops.
+const DRAIN: Duration = Duration::from_secs(10);
+
+pub async fn run(args: &Args) -> anyhow::Result<Report> {
+    let stats: &'static Stats = Box::leak(Box::new(Stats::new()));
+    let seeded = seed::seed(&args.database_url, &args.token_secret, args.connections, args.group_size).await?;
+    let mut report = Report {
+        scenario: format!("{:?}", args.scenario).to_lowercase(),
+        connections: args.connections,
+        target_rate: args.rate,
+        ..Report::default()
+    };
+    let before = hub_process::sample(args.hub_pid);
+    report.hub_rss_before_kib = before.map(|s| s.rss_kib);
+    let started = Instant::now();
+    let sinks = connect_all(args, &seeded.tokens, stats).await?;
+    report.connect_seconds = started.elapsed().as_secs_f64();
+    let connected = hub_process::sample(args.hub_pid);
+    report.hub_rss_connected_kib = connected.map(|s| s.rss_kib);
+    if let (Some(b), Some(c)) = (before, connected) {
+        report.rss_per_connection_bytes = Some((c.rss_kib as f64 - b.rss_kib as f64) * 1024.0 / args.connections as f64);
+    }
+    if matches!(args.scenario, Scenario::Idle) {
+        return Ok(report);
+    }
+    let (plan, fan_out) = plan(args, &seeded);
+    let cpu_before = hub_process::sample(args.hub_pid);
+    let send_started = Instant::now();
+    let deadline = send_started + args.duration();
+    let period = Duration::from_secs_f64(plan.len() as f64 / f64::from(args.rate.max(1)));
+    let mut senders = Vec::new();
+    let mut sinks: Vec<Option<Sink>> = sinks.into_iter().map(Some).collect();
+    for (index, command, dstid) in plan {
+        let sink = sinks[index].take().expect("one sender per connection");
+        senders.push(client::spawn_sender(sink, command, dstid, period, deadline, stats));
+    }
+    let mut peak_rss = 0;
+    while Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        peak_rss = peak_rss.max(hub_process::sample(args.hub_pid).map_or(0, |s| s.rss_kib));
+    }
+    let send_window = send_started.elapsed();
+    let delivered_in_window = stats.delivered.load(Ordering::Relaxed);
+    let acked_in_window = stats.acked.load(Ordering::Relaxed);
+    let cpu_after = hub_process::sample(args.hub_pid);
+    let _held: Vec<Sink> = futures_util::future::join_all(senders).await.into_iter().flatten().collect();
+    drain(stats, fan_out).await;
+    fill(&mut report, stats, fan_out, send_window, delivered_in_window, acked_in_window);
+    if let (Some(a), Some(b)) = (cpu_before, cpu_after) {
+        report.hub_cpu_percent = Some(100.0 * (b.cpu - a.cpu).as_secs_f64() / send_window.as_secs_f64());
+    }
+    report.hub_rss_peak_kib = (peak_rss > 0).then_some(peak_rss);
+    Ok(report)
+}
+
+/// Opens every connection, `connect_parallelism` at a time, and starts their readers.
+async fn connect_all(args: &Args, tokens: &[String], stats: &'static Stats) -> anyhow::Result<Vec<Sink>> {
+    let results: Vec<anyhow::Result<Sink>> = stream::iter(tokens.iter())
+        .map(|token| async move {
+            let (sink, stream) = client::connect(&args.ws_url, token).await?;
+            client::spawn_reader(stream, stats);
+            Ok(sink)
+        })
+        .buffered(args.connect_parallelism.max(1))
+        .collect()
+        .await;
+    results.into_iter().collect()
+}
+
+/// Who sends to whom: `(connection index, cmd, dstid)`, and deliveries expected per message.
+fn plan(args: &Args, seeded: &seed::Seeded) -> (Vec<(usize, i64, i64)>, u64) {
+    let senders = args.senders.min(args.connections);
+    match args.scenario {
+        Scenario::Group => {
+            let members = args.group_size.min(args.connections);
+            let plan = (0..senders.min(members)).map(|i| (i, cmd::GROUP, seeded.group)).collect();
+            (plan, members.saturating_sub(1) as u64)
+        }
+        _ => {
+            // Connection i sends to its partner i ^ 1 (pairs 0-1, 2-3, ...).
+            let plan = (0..senders)
+                .filter(|i| (i ^ 1) < args.connections)
+                .map(|i| (i, cmd::SINGLE, seeded.users[i ^ 1]))
+                .collect();
+            (plan, 1)
+        }
+    }
+}
+
+async fn drain(stats: &Stats, fan_out: u64) {
+    let until = Instant::now() + DRAIN;
+    while Instant::now() < until {
+        let expected = stats.acked.load(Ordering::Relaxed) * fan_out;
+        let settled = stats.acked.load(Ordering::Relaxed) + stats.errors.load(Ordering::Relaxed)
+            >= stats.sent.load(Ordering::Relaxed);
+        if settled && stats.delivered.load(Ordering::Relaxed) >= expected {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn fill(report: &mut Report, stats: &Stats, fan_out: u64, window: Duration, delivered: u64, acked: u64) {
+    let secs = window.as_secs_f64();
+    report.seconds = secs;
+    report.sent = stats.sent.load(Ordering::Relaxed);
+    report.acked = stats.acked.load(Ordering::Relaxed);
+    report.errors = stats.errors.load(Ordering::Relaxed);
+    report.expected_deliveries = report.acked * fan_out;
+    report.delivered = stats.delivered.load(Ordering::Relaxed);
+    report.lost = report.expected_deliveries as i64 - report.delivered as i64;
+    report.delivered_per_sec = delivered as f64 / secs;
+    report.acked_per_sec = acked as f64 / secs;
+    let histogram = stats.latency.lock().expect("histogram lock");
+    report.latency_p50_ms = histogram.value_at_quantile(0.5) as f64 / 1000.0;
+    report.latency_p99_ms = histogram.value_at_quantile(0.99) as f64 / 1000.0;
+    report.latency_max_ms = histogram.max() as f64 / 1000.0;
+}
