@@ -29,6 +29,35 @@ pub async fn direct(client: &impl GenericClient, a: i64, b: i64) -> DbResult<i64
     Ok(row.get(0))
 }
 
+/// The direct conversations of many pairs at once (each `(lo, hi)` with `lo < hi`), created on
+/// first use, in one round trip. Returns `((lo, hi), id)` for every pair.
+pub async fn direct_many(
+    client: &impl GenericClient,
+    pairs: &[(i64, i64)],
+) -> DbResult<Vec<((i64, i64), i64)>> {
+    let (los, his): (Vec<i64>, Vec<i64>) = pairs.iter().copied().unzip();
+    let rows = client
+        .query(
+            "with pairs as (select * from unnest($1::bigint[], $2::bigint[]) as p(lo, hi)),
+             ins as (
+                 insert into conversations (kind, user_lo, user_hi)
+                 select 1, lo, hi from pairs
+                 on conflict (user_lo, user_hi) where kind = 1 do nothing
+                 returning id, user_lo, user_hi
+             )
+             select id, user_lo, user_hi from ins
+             union all
+             select c.id, c.user_lo, c.user_hi from conversations c
+             join pairs p on c.kind = 1 and c.user_lo = p.lo and c.user_hi = p.hi",
+            &[&los, &his],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|r| ((r.get(1), r.get(2)), r.get(0)))
+        .collect())
+}
+
 /// The conversation of a group, created on first use.
 pub async fn of_group(client: &impl GenericClient, group: i64) -> DbResult<i64> {
     let row = client

@@ -242,12 +242,20 @@ impl Writer {
             return Ok(());
         }
         let client = self.pool.get().await?;
+        let mut pairs = Vec::new();
         for key in keys {
-            let id = match key {
-                ConvKey::Direct(lo, hi) => conversations::direct(&client, lo, hi).await?,
-                ConvKey::Group(group) => conversations::of_group(&client, group).await?,
-            };
-            self.convs.insert(key, id);
+            match key {
+                ConvKey::Direct(lo, hi) => pairs.push((lo, hi)),
+                ConvKey::Group(group) => {
+                    let id = conversations::of_group(&client, group).await?;
+                    self.convs.insert(key, id);
+                }
+            }
+        }
+        if !pairs.is_empty() {
+            for ((lo, hi), id) in conversations::direct_many(&client, &pairs).await? {
+                self.convs.insert(ConvKey::Direct(lo, hi), id);
+            }
         }
         Ok(())
     }
