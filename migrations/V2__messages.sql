@@ -1,8 +1,9 @@
 -- Conversations, messages and read receipts.
 --
 -- A conversation is a pair of users (kind 1, `user_lo < user_hi`) or a group (kind 2). Each has its
--- own gap-free, strictly increasing `seq`: `last_seq` is the seq of its newest message, advanced in
--- the same transaction that inserts the messages (the hub's single writer allocates the numbers).
+-- own gap-free, strictly increasing `seq`, allocated by the hub's single writer. The newest seq of a
+-- conversation is `max(seq)` of its messages, one backward probe of `messages_conv_seq_key`; it is
+-- deliberately not kept in a column, which would cost a row update per conversation per commit.
 
 create table conversations (
     id         bigint generated always as identity primary key,
@@ -10,7 +11,6 @@ create table conversations (
     user_lo    bigint references users (id) on delete cascade,
     user_hi    bigint references users (id) on delete cascade,
     group_id   bigint references groups (id) on delete cascade,
-    last_seq   bigint not null default 0,
     created_at timestamptz not null default now(),
     constraint conversations_kind check (
         (kind = 1 and user_lo < user_hi and group_id is null)

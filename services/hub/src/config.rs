@@ -63,6 +63,9 @@ pub struct Config {
     /// Seconds without any frame from a client before it is disconnected.
     #[arg(long, env = "HUB_IDLE_TIMEOUT_SECS", default_value_t = HubLimits::default().idle_timeout_secs)]
     pub idle_timeout_secs: u64,
+    /// Most messages one catch-up (cmd 30) replays per conversation.
+    #[arg(long, env = "HUB_CATCH_UP_PAGE", default_value_t = HubLimits::default().catch_up_page)]
+    pub catch_up_page: u32,
     /// Frames queued for one connection before it counts as too slow and is disconnected.
     #[arg(long, env = "HUB_OUTBOUND_QUEUE", default_value_t = 1024)]
     pub outbound_queue: usize,
@@ -97,6 +100,7 @@ impl Config {
             rate_burst: self.rate_burst,
             heartbeat_secs: self.heartbeat_secs,
             idle_timeout_secs: self.idle_timeout_secs,
+            catch_up_page: self.catch_up_page,
             ..HubLimits::default()
         }
     }

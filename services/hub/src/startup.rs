@@ -25,6 +25,8 @@ impl Application {
         if config.token_secret == crate::config::DEV_TOKEN_SECRET {
             tracing::warn!("TOKEN_SECRET is the development default; set a secret in production");
         }
+        // Install the metrics recorder before anything records.
+        natter_common::telemetry::metrics_handle();
         let pool = natter_db::connect(&config.database_url, config.database_pool_size).await?;
         let config = Arc::new(config);
         let realtime = Realtime::start(pool.clone(), config.clone());

@@ -184,7 +184,7 @@ async fn write_loop(
             biased;
             () = kill.cancelled() => break close_frame(close_code::POLICY, "closed: too slow or gone"),
             frame = queue.recv() => match frame {
-                Some(frame) => sink.send(frame).await,
+                Some(frame) => send_queued(&mut sink, &mut queue, frame).await,
                 None => break close_frame(close_code::AWAY, "server shutting down"),
             },
             _ = ping.tick() => sink.send(Message::Ping(Default::default())).await,
@@ -195,6 +195,25 @@ async fn write_loop(
     };
     let _ = sink.send(close).await;
     let _ = sink.close().await;
+}
+
+/// Most frames written before one flush: under load, many frames share a system call.
+const FLUSH_EVERY: usize = 64;
+
+/// Writes `first` and whatever else is already queued, then flushes once.
+async fn send_queued(
+    sink: &mut SplitSink<WebSocket, Message>,
+    queue: &mut mpsc::Receiver<Message>,
+    first: Message,
+) -> Result<(), axum::Error> {
+    sink.feed(first).await?;
+    for _ in 1..FLUSH_EVERY {
+        match queue.try_recv() {
+            Ok(frame) => sink.feed(frame).await?,
+            Err(_) => break,
+        }
+    }
+    sink.flush().await
 }
 
 fn close_frame(code: u16, reason: &'static str) -> Message {

@@ -303,7 +303,7 @@ impl Writer {
 
     /// Allocates seqs and stores the batch in one transaction; returns each stored message.
     async fn store(&mut self, fresh: &[Pending]) -> DbResult<Vec<ChatMessage>> {
-        let mut client = self.pool.get().await?;
+        let client = self.pool.get().await?;
         let unknown: Vec<i64> = fresh
             .iter()
             .map(|p| p.conv)
@@ -316,10 +316,8 @@ impl Writer {
                 .extend(messages::last_seqs(&client, &unknown).await?);
         }
         let (rows, next_seq) = self.allocate(fresh);
-        let tx = client.transaction().await?;
-        let stored = messages::insert_batch(&tx, &rows).await?;
-        messages::advance_seqs(&tx, &next_seq).await?;
-        tx.commit().await?;
+        // One statement, so one implicit transaction: the whole batch commits or none of it.
+        let stored = messages::insert_batch(&client, &rows).await?;
         self.last_seq.extend(next_seq);
         Ok(rows
             .into_iter()

@@ -1,0 +1,300 @@
+//! The test harness: a real hub on a random port, a fresh database per test, HTTP and WebSocket clients.
+
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use natter_db::Pool;
+use natter_hub::{Application, Config};
+use natter_protocol::User;
+use serde_json::{Value, json};
+use tokio::{net::TcpStream, sync::oneshot, task::JoinHandle};
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, tungstenite::Message};
+
+/// A running hub and what a test needs to talk to it.
+pub struct TestApp {
+    pub base_url: String,
+    pub ws_url: String,
+    pub db_url: String,
+    pub pool: Pool,
+    pub http: reqwest::Client,
+    pub config: Config,
+    stop: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<()>>,
+}
+
+/// Starts a hub with the test defaults.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Starts a hub after `tweak` adjusted its configuration.
+pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
+    natter_common::telemetry::init_logging(if std::env::var("TEST_LOG").is_ok() {
+        "info"
+    } else {
+        "off"
+    });
+    let db_url = format!(
+        "postgres://postgres@127.0.0.1:5432/natter_test_{}",
+        uuid::Uuid::new_v4().simple()
+    );
+    let mut config = Config::for_tests(db_url.clone());
+    tweak(&mut config);
+    let pool = natter_db::connect_without_migrating(&db_url, 4)
+        .await
+        .expect("test pool");
+    let mut app = TestApp {
+        base_url: String::new(),
+        ws_url: String::new(),
+        db_url,
+        pool,
+        http: reqwest::Client::new(),
+        config,
+        stop: None,
+        server: None,
+    };
+    app.start().await;
+    app
+}
+
+impl TestApp {
+    async fn start(&mut self) {
+        let app = Application::build(self.config.clone())
+            .await
+            .expect("hub builds");
+        let addr = app.local_addr();
+        self.base_url = format!("http://{addr}");
+        self.ws_url = format!("ws://{addr}/ws");
+        let (stop, stopped) = oneshot::channel::<()>();
+        self.stop = Some(stop);
+        self.server = Some(tokio::spawn(async move {
+            app.run_until_stopped(async {
+                let _ = stopped.await;
+            })
+            .await
+            .expect("hub runs");
+        }));
+    }
+
+    /// Graceful shutdown, waiting until the hub has stopped.
+    pub async fn stop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.await.expect("hub stopped cleanly");
+        }
+    }
+
+    /// Stops the hub and starts a new one on the same database (on a new port).
+    pub async fn restart(&mut self) {
+        self.stop().await;
+        self.start().await;
+    }
+
+    /// Registers a user (password "correct horse"); returns the user and a token.
+    pub async fn register(&self, username: &str) -> (User, String) {
+        let body = json!({"username": username, "password": "correct horse", "nickname": username});
+        let (status, answer) = self.post("/api/v1/register", None, &body).await;
+        assert_eq!(status, 201, "register {username}: {answer}");
+        let user: User = serde_json::from_value(answer["user"].clone()).expect("user");
+        (user, answer["token"].as_str().expect("token").to_owned())
+    }
+
+    /// POSTs JSON; returns the status and the JSON answer (Null when the body is empty).
+    pub async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> (u16, Value) {
+        let mut request = self
+            .http
+            .post(format!("{}{path}", self.base_url))
+            .json(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        answer(request.send().await.expect("request sent")).await
+    }
+
+    /// GETs JSON; returns the status and the JSON answer.
+    pub async fn get(&self, path: &str, token: Option<&str>) -> (u16, Value) {
+        let mut request = self.http.get(format!("{}{path}", self.base_url));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        answer(request.send().await.expect("request sent")).await
+    }
+
+    /// DELETEs; returns the status and the JSON answer.
+    pub async fn delete(&self, path: &str, token: Option<&str>) -> (u16, Value) {
+        let mut request = self.http.delete(format!("{}{path}", self.base_url));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        answer(request.send().await.expect("request sent")).await
+    }
+
+    pub async fn add_contact(&self, token: &str, user_id: i64) {
+        let (status, body) = self
+            .post(
+                "/api/v1/contacts",
+                Some(token),
+                &json!({"user_id": user_id}),
+            )
+            .await;
+        assert!(
+            status == 200 || status == 201,
+            "add contact: {status} {body}"
+        );
+    }
+
+    /// Creates a group; returns its JSON (`id`, `conv`, ...).
+    pub async fn create_group(&self, token: &str, name: &str) -> Value {
+        let (status, body) = self
+            .post("/api/v1/groups", Some(token), &json!({"name": name}))
+            .await;
+        assert_eq!(status, 201, "create group: {body}");
+        body
+    }
+
+    pub async fn join_group(&self, token: &str, group: i64) {
+        let (status, body) = self
+            .post(
+                &format!("/api/v1/groups/{group}/join"),
+                Some(token),
+                &json!({}),
+            )
+            .await;
+        assert!(
+            status == 200 || status == 204,
+            "join group: {status} {body}"
+        );
+    }
+
+    /// The Prometheus text at `/metrics`.
+    pub async fn metrics(&self) -> String {
+        let response = self
+            .http
+            .get(format!("{}/metrics", self.base_url))
+            .send()
+            .await
+            .expect("metrics");
+        response.text().await.expect("metrics text")
+    }
+
+    /// Opens an authenticated WebSocket.
+    pub async fn ws(&self, token: &str) -> WsClient {
+        self.try_ws(token).await.expect("websocket opens")
+    }
+
+    /// Tries to open a WebSocket with this token.
+    pub async fn try_ws(
+        &self,
+        token: &str,
+    ) -> Result<WsClient, tokio_tungstenite::tungstenite::Error> {
+        let (stream, _) =
+            tokio_tungstenite::connect_async(format!("{}?token={token}", self.ws_url)).await?;
+        Ok(WsClient { stream })
+    }
+
+    /// Polls the contact list of `observer` until `watched`'s token owner shows offline (at most 10 s);
+    /// returns the last online flag seen. The two must be contacts.
+    pub async fn wait_until_offline(&self, observer: &str, watched: &str) -> bool {
+        let (_, me) = self.get("/api/v1/me", Some(watched)).await;
+        let id = me["id"]
+            .as_i64()
+            .or_else(|| me["user"]["id"].as_i64())
+            .expect("me id");
+        self.add_contact(observer, id).await;
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let (_, contacts) = self.get("/api/v1/contacts", Some(observer)).await;
+            let online = contacts
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|c| c["user"]["id"] == id)
+                .and_then(|c| c["online"].as_bool())
+                .unwrap_or(true);
+            if !online || tokio::time::Instant::now() > deadline {
+                return online;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+async fn answer(response: reqwest::Response) -> (u16, Value) {
+    let status = response.status().as_u16();
+    let text = response.text().await.expect("body");
+    let value = if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or(Value::String(text))
+    };
+    (status, value)
+}
+
+/// A WebSocket client speaking the hub's JSON frames.
+pub struct WsClient {
+    stream: WebSocketStream<MaybeTlsStream<TcpStream>>,
+}
+
+impl WsClient {
+    pub async fn send_json(&mut self, value: Value) {
+        self.send_text(value.to_string()).await;
+    }
+
+    pub async fn send_text(&mut self, text: String) {
+        self.stream
+            .send(Message::Text(text.into()))
+            .await
+            .expect("frame sent");
+    }
+
+    pub async fn send_binary(&mut self, bytes: Vec<u8>) {
+        self.stream
+            .send(Message::Binary(bytes.into()))
+            .await
+            .expect("frame sent");
+    }
+
+    /// The next JSON frame within `timeout` (pings and pongs skipped); None on timeout or close.
+    pub async fn next_json(&mut self, timeout: Duration) -> Option<Value> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let next = tokio::time::timeout_at(deadline, self.stream.next())
+                .await
+                .ok()??;
+            match next.ok()? {
+                Message::Text(text) => {
+                    return Some(serde_json::from_str(text.as_str()).expect("server sends JSON"));
+                }
+                Message::Close(_) => return None,
+                _ => continue,
+            }
+        }
+    }
+
+    /// Reads frames until one matches `wanted`; panics with what it saw if none does within `timeout`.
+    pub async fn recv_until(
+        &mut self,
+        wanted: impl Fn(&Value) -> bool,
+        timeout: Duration,
+    ) -> Value {
+        let deadline = tokio::time::Instant::now() + timeout;
+        let mut seen = Vec::new();
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            match self.next_json(left).await {
+                Some(v) if wanted(&v) => return v,
+                Some(v) => seen.push(v),
+                None => panic!("no matching frame within {timeout:?}; saw {seen:?}"),
+            }
+        }
+    }
+
+    /// Asserts that no frame arrives for `quiet`.
+    pub async fn expect_silence(&mut self, quiet: Duration) {
+        if let Some(v) = self.next_json(quiet).await {
+            panic!("expected silence, got {v}");
+        }
+    }
+}

@@ -1,0 +1,4 @@
+//! Integration tests of the hub: each test starts the hub on a random port against a fresh database.
+
+mod helpers;
+mod realtime;

@@ -1,0 +1,466 @@
+//! The WebSocket protocol end to end: real hub, real PostgreSQL, real sockets.
+
+use std::{collections::HashSet, time::Duration};
+
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, WsClient, spawn_app, spawn_app_with};
+
+const WAIT: Duration = Duration::from_secs(10);
+
+fn text(dstid: i64, cid: &str, content: &str) -> Value {
+    json!({"cmd": 10, "dstid": dstid, "media": 1, "cid": cid, "content": content})
+}
+
+fn is_cmd(v: &Value, cmd: i64) -> bool {
+    v["cmd"].as_i64() == Some(cmd)
+}
+
+async fn ack_of(ws: &mut WsClient, cid: &str) -> Value {
+    ws.recv_until(
+        |v| (is_cmd(v, 20) || is_cmd(v, 21)) && v["cid"] == cid,
+        WAIT,
+    )
+    .await
+}
+
+async fn message_count(app: &TestApp) -> i64 {
+    let client = app.pool.get().await.expect("db");
+    client
+        .query_one("select count(*) from messages", &[])
+        .await
+        .expect("count")
+        .get(0)
+}
+
+#[tokio::test]
+async fn direct_message_reaches_every_connection_of_both_users() {
+    let app = spawn_app().await;
+    let (alice, alice_token) = app.register("alice").await;
+    let (bob, bob_token) = app.register("bob").await;
+    let mut alice_phone = app.ws(&alice_token).await;
+    let mut alice_laptop = app.ws(&alice_token).await;
+    let mut bob_tab1 = app.ws(&bob_token).await;
+    let mut bob_tab2 = app.ws(&bob_token).await;
+
+    alice_phone.send_json(text(bob.id, "c1", "hello")).await;
+    let ack = ack_of(&mut alice_phone, "c1").await;
+    assert!(is_cmd(&ack, 20), "expected an ack, got {ack}");
+    assert_eq!(ack["seq"], 1);
+
+    for ws in [&mut bob_tab1, &mut bob_tab2, &mut alice_laptop] {
+        let got = ws.recv_until(|v| is_cmd(v, 10), WAIT).await;
+        assert_eq!(got["content"], "hello");
+        assert_eq!(got["userid"], alice.id, "the server names the sender");
+        assert_eq!(got["dstid"], bob.id);
+        assert_eq!(got["conv"], ack["conv"]);
+        assert_eq!(got["seq"], ack["seq"]);
+        assert_eq!(got["id"], ack["id"]);
+    }
+    // The sending connection got the ack, not a copy of its own message.
+    alice_phone.expect_silence(Duration::from_millis(300)).await;
+}
+
+#[tokio::test]
+async fn group_message_reaches_members_only() {
+    let app = spawn_app().await;
+    let (_, owner_token) = app.register("owner").await;
+    let (_, member_token) = app.register("member").await;
+    let (_, outsider_token) = app.register("outsider").await;
+    let group = app.create_group(&owner_token, "team").await;
+    let group_id = group["id"].as_i64().expect("group id");
+    app.join_group(&member_token, group_id).await;
+
+    let mut owner = app.ws(&owner_token).await;
+    let mut member = app.ws(&member_token).await;
+    let mut outsider = app.ws(&outsider_token).await;
+    owner
+        .send_json(
+            json!({"cmd": 11, "dstid": group_id, "media": 1, "cid": "g1", "content": "hi team"}),
+        )
+        .await;
+    assert!(is_cmd(&ack_of(&mut owner, "g1").await, 20));
+    let got = member.recv_until(|v| is_cmd(v, 11), WAIT).await;
+    assert_eq!(got["content"], "hi team");
+    outsider.expect_silence(Duration::from_millis(500)).await;
+
+    // An outsider cannot post to the group.
+    outsider
+        .send_json(
+            json!({"cmd": 11, "dstid": group_id, "media": 1, "cid": "x", "content": "let me in"}),
+        )
+        .await;
+    let refused = ack_of(&mut outsider, "x").await;
+    assert_eq!(refused["code"], "not_member");
+    member.expect_silence(Duration::from_millis(300)).await;
+}
+
+#[tokio::test]
+async fn a_spoofed_sender_is_refused() {
+    let app = spawn_app().await;
+    let (_, alice_token) = app.register("alice").await;
+    let (bob, _) = app.register("bob").await;
+    let (carol, _) = app.register("carol").await;
+    let mut alice = app.ws(&alice_token).await;
+    let mut frame = text(bob.id, "s1", "I am carol");
+    frame["userid"] = json!(carol.id);
+    alice.send_json(frame).await;
+    let refused = ack_of(&mut alice, "s1").await;
+    assert_eq!(refused["code"], "spoofed_sender");
+    assert_eq!(message_count(&app).await, 0);
+}
+
+#[tokio::test]
+async fn every_bad_frame_gets_its_error_and_the_connection_survives() {
+    let app = spawn_app().await;
+    let (_, alice_token) = app.register("alice").await;
+    let (bob, _) = app.register("bob").await;
+    let (_, other_token) = app.register("other").await;
+    let group = app.create_group(&other_token, "closed").await;
+    let mut ws = app.ws(&alice_token).await;
+    let too_long = "x".repeat(app.config.max_text_chars + 1);
+    let oversized = "y".repeat(app.config.max_frame_bytes + 10);
+    let cases: Vec<(String, &str)> = vec![
+        ("not json".into(), "bad_json"),
+        (r#"{"cmd":77}"#.into(), "unknown_cmd"),
+        (json!({"cmd": 10, "cid": "m", "content": "no dstid"}).to_string(), "missing_field"),
+        (text(bob.id, "l", &too_long).to_string(), "too_long"),
+        (
+            json!({"cmd": 11, "dstid": group["id"], "cid": "n", "content": "hi"}).to_string(),
+            "not_member",
+        ),
+        (text(999_999, "u", "who?").to_string(), "unknown_user"),
+        (json!({"cmd": 10, "dstid": bob.id, "cid": "o", "content": oversized}).to_string(), "frame_too_large"),
+        (json!({"cmd": 10, "dstid": bob.id, "cid": "p", "media": 4}).to_string(), "missing_field"),
+        (
+            json!({"cmd": 10, "dstid": bob.id, "cid": "q", "media": 4, "media_id": "0f5e7c1a-0000-4000-8000-000000000000"})
+                .to_string(),
+            "bad_media",
+        ),
+        (
+            json!({"cmd": 10, "dstid": bob.id, "cid": "r", "media": 6, "url": "https://tracker.example/p.png"}).to_string(),
+            "bad_media",
+        ),
+    ];
+    for (frame, code) in cases {
+        ws.send_text(frame.clone()).await;
+        let answer = ws.recv_until(|v| is_cmd(v, 21), WAIT).await;
+        assert_eq!(
+            answer["code"], code,
+            "frame {:.80} answered {answer}",
+            frame
+        );
+    }
+    ws.send_binary(vec![1, 2, 3]).await;
+    assert_eq!(
+        ws.recv_until(|v| is_cmd(v, 21), WAIT).await["code"],
+        "binary_frame"
+    );
+    // Still open and working.
+    ws.send_json(text(bob.id, "ok", "still here")).await;
+    assert!(is_cmd(&ack_of(&mut ws, "ok").await, 20));
+    assert_eq!(message_count(&app).await, 1);
+}
+
+#[tokio::test]
+async fn a_resent_cid_is_stored_once_and_acked_the_same() {
+    let app = spawn_app().await;
+    let (_, alice_token) = app.register("alice").await;
+    let (bob, bob_token) = app.register("bob").await;
+    let mut alice = app.ws(&alice_token).await;
+    let mut bob_ws = app.ws(&bob_token).await;
+    alice.send_json(text(bob.id, "same", "once")).await;
+    let first = ack_of(&mut alice, "same").await;
+    // Twice more: one after the commit, and two in the same breath (same batch).
+    alice.send_json(text(bob.id, "same", "once")).await;
+    let second = ack_of(&mut alice, "same").await;
+    alice.send_json(text(bob.id, "twin", "a")).await;
+    alice.send_json(text(bob.id, "twin", "a")).await;
+    let twin1 = ack_of(&mut alice, "twin").await;
+    let twin2 = ack_of(&mut alice, "twin").await;
+    assert_eq!(first, second);
+    assert_eq!(twin1, twin2);
+    assert!(is_cmd(&twin1, 20));
+    assert_eq!(message_count(&app).await, 2);
+    // Bob saw each message once.
+    let a = bob_ws.recv_until(|v| is_cmd(v, 10), WAIT).await;
+    let b = bob_ws.recv_until(|v| is_cmd(v, 10), WAIT).await;
+    assert_eq!((a["seq"].as_i64(), b["seq"].as_i64()), (Some(1), Some(2)));
+    bob_ws.expect_silence(Duration::from_millis(300)).await;
+}
+
+#[tokio::test]
+async fn an_offline_user_catches_up_exactly_once_and_in_order() {
+    let app = spawn_app_with(|c| {
+        c.rate_per_sec = 10_000;
+        c.rate_burst = 10_000;
+    })
+    .await;
+    let (_, s1_token) = app.register("sender1").await;
+    let (_, s2_token) = app.register("sender2").await;
+    let (_, reader_token) = app.register("reader").await;
+    let group = app.create_group(&s1_token, "busy").await;
+    let group_id = group["id"].as_i64().expect("id");
+    app.join_group(&s2_token, group_id).await;
+    app.join_group(&reader_token, group_id).await;
+
+    let send_100 = |token: String, tag: &'static str| {
+        let app = &app;
+        async move {
+            let mut ws = app.ws(&token).await;
+            for i in 0..100 {
+                let cid = format!("{tag}{i}");
+                ws.send_json(json!({"cmd": 11, "dstid": group_id, "cid": cid, "content": format!("{tag} {i}")}))
+                    .await;
+            }
+            let mut acked = 0;
+            while acked < 100 {
+                let v = ws
+                    .recv_until(|v| is_cmd(v, 20) || is_cmd(v, 21), WAIT)
+                    .await;
+                assert!(is_cmd(&v, 20), "send failed: {v}");
+                acked += 1;
+            }
+        }
+    };
+    tokio::join!(send_100(s1_token, "a"), send_100(s2_token, "b"));
+
+    let mut reader = app.ws(&reader_token).await;
+    reader.send_json(json!({"cmd": 30, "cursors": {}})).await;
+    let mut seqs = Vec::new();
+    loop {
+        let v = reader
+            .recv_until(|v| is_cmd(v, 11) || is_cmd(v, 31), WAIT)
+            .await;
+        if is_cmd(&v, 31) {
+            assert_eq!(v["more"], json!([]));
+            break;
+        }
+        seqs.push(v["seq"].as_i64().expect("seq"));
+    }
+    assert_eq!(
+        seqs,
+        (1..=200).collect::<Vec<_>>(),
+        "every message once, in seq order"
+    );
+    reader.expect_silence(Duration::from_millis(300)).await;
+
+    // A second catch-up from the last seq seen replays nothing.
+    let conv = group["conv"].as_i64().expect("conv");
+    reader
+        .send_json(json!({"cmd": 30, "cursors": {conv.to_string(): 200}}))
+        .await;
+    let done = reader
+        .recv_until(|v| is_cmd(v, 11) || is_cmd(v, 31), WAIT)
+        .await;
+    assert!(is_cmd(&done, 31), "nothing to replay, got {done}");
+}
+
+#[tokio::test]
+async fn catch_up_is_paged_with_a_more_flag() {
+    let app = spawn_app_with(|c| {
+        c.rate_per_sec = 10_000;
+        c.rate_burst = 10_000;
+        c.catch_up_page = 5;
+    })
+    .await;
+    let (_, alice_token) = app.register("alice").await;
+    let (bob, bob_token) = app.register("bob").await;
+    let mut alice = app.ws(&alice_token).await;
+    for i in 0..8 {
+        alice.send_json(text(bob.id, &format!("m{i}"), "x")).await;
+        ack_of(&mut alice, &format!("m{i}")).await;
+    }
+    let mut bob_ws = app.ws(&bob_token).await;
+    bob_ws.send_json(json!({"cmd": 30, "cursors": {}})).await;
+    let mut seen = 0;
+    let done = loop {
+        let v = bob_ws
+            .recv_until(|v| is_cmd(v, 10) || is_cmd(v, 31), WAIT)
+            .await;
+        if is_cmd(&v, 31) {
+            break v;
+        }
+        seen += 1;
+    };
+    assert_eq!(seen, 5);
+    assert_eq!(done["more"].as_array().map(Vec::len), Some(1));
+}
+
+#[tokio::test]
+async fn a_stalled_reader_is_cut_off_without_slowing_the_others() {
+    let app = spawn_app_with(|c| {
+        c.rate_per_sec = 10_000;
+        c.rate_burst = 10_000;
+        c.outbound_queue = 8;
+    })
+    .await;
+    let (_, sender_token) = app.register("sender").await;
+    let (_, fast_token) = app.register("fast").await;
+    let (_, stalled_token) = app.register("stalled").await;
+    let group = app.create_group(&sender_token, "firehose").await;
+    let group_id = group["id"].as_i64().expect("id");
+    app.join_group(&fast_token, group_id).await;
+    app.join_group(&stalled_token, group_id).await;
+
+    let mut fast = app.ws(&fast_token).await;
+    // Connected, then never read: its socket buffers fill, then its queue, then the hub cuts it off.
+    let stalled = app.ws(&stalled_token).await;
+    let mut sender = app.ws(&sender_token).await;
+    let big = "z".repeat(3_000);
+    let total = 2_000;
+    let fast_reader = tokio::spawn(async move {
+        let mut got = 0;
+        while got < total {
+            let v = fast.recv_until(|v| is_cmd(v, 11), WAIT).await;
+            assert_eq!(v["seq"], got + 1, "in order, none missing");
+            got += 1;
+        }
+        got
+    });
+    for i in 0..total {
+        sender
+            .send_json(
+                json!({"cmd": 11, "dstid": group_id, "cid": format!("f{i}"), "content": big}),
+            )
+            .await;
+    }
+    assert_eq!(fast_reader.await.expect("fast reader"), total);
+    let metrics = app.metrics().await;
+    assert!(
+        metric_value(&metrics, "natter_outbound_queue_drops_total") >= 1.0,
+        "the stalled connection was dropped:\n{metrics}"
+    );
+    let online = app.wait_until_offline(&sender_token, &stalled_token).await;
+    assert!(!online, "the stalled reader was disconnected");
+    drop(stalled);
+}
+
+fn metric_value(text: &str, name: &str) -> f64 {
+    text.lines()
+        .find(|l| l.starts_with(name) && !l.starts_with('#'))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0)
+}
+
+#[tokio::test]
+async fn acked_messages_survive_a_restart() {
+    let mut app = spawn_app_with(|c| {
+        c.rate_per_sec = 10_000;
+        c.rate_burst = 10_000;
+    })
+    .await;
+    let (_, alice_token) = app.register("alice").await;
+    let (bob, bob_token) = app.register("bob").await;
+    let mut alice = app.ws(&alice_token).await;
+    for i in 0..50 {
+        alice
+            .send_json(text(bob.id, &format!("r{i}"), &format!("msg {i}")))
+            .await;
+    }
+    let mut acked = HashSet::new();
+    while acked.len() < 50 {
+        let v = alice.recv_until(|v| is_cmd(v, 20), WAIT).await;
+        acked.insert(v["seq"].as_i64().expect("seq"));
+    }
+    app.restart().await;
+    let mut bob_ws = app.ws(&bob_token).await;
+    bob_ws.send_json(json!({"cmd": 30, "cursors": {}})).await;
+    let mut replayed = HashSet::new();
+    loop {
+        let v = bob_ws
+            .recv_until(|v| is_cmd(v, 10) || is_cmd(v, 31), WAIT)
+            .await;
+        if is_cmd(&v, 31) {
+            break;
+        }
+        replayed.insert(v["seq"].as_i64().expect("seq"));
+    }
+    assert_eq!(replayed, acked);
+    // Seqs continue after the restart.
+    let mut alice = app.ws(&alice_token).await;
+    alice
+        .send_json(text(bob.id, "after", "after restart"))
+        .await;
+    assert_eq!(ack_of(&mut alice, "after").await["seq"], 51);
+}
+
+#[tokio::test]
+async fn typing_is_relayed_and_receipts_are_stored_and_relayed() {
+    let app = spawn_app().await;
+    let (alice, alice_token) = app.register("alice").await;
+    let (bob, bob_token) = app.register("bob").await;
+    let mut alice_ws = app.ws(&alice_token).await;
+    let mut bob_ws = app.ws(&bob_token).await;
+    alice_ws
+        .send_json(json!({"cmd": 12, "dstid": bob.id}))
+        .await;
+    let typing = bob_ws.recv_until(|v| is_cmd(v, 12), WAIT).await;
+    assert_eq!(typing["userid"], alice.id);
+    assert_eq!(message_count(&app).await, 0, "typing is not stored");
+
+    alice_ws.send_json(text(bob.id, "t1", "read me")).await;
+    let ack = ack_of(&mut alice_ws, "t1").await;
+    bob_ws
+        .send_json(json!({"cmd": 13, "conv": ack["conv"], "seq": ack["seq"]}))
+        .await;
+    let receipt = alice_ws.recv_until(|v| is_cmd(v, 13), WAIT).await;
+    assert_eq!(receipt["userid"], bob.id);
+    assert_eq!(receipt["seq"], 1);
+    let client = app.pool.get().await.expect("db");
+    let stored: i64 = client
+        .query_one(
+            "select seq from read_receipts where user_id = $1",
+            &[&bob.id],
+        )
+        .await
+        .expect("receipt row")
+        .get(0);
+    assert_eq!(stored, 1);
+
+    // A receipt for a conversation one is not in is refused.
+    let (_, eve_token) = app.register("eve").await;
+    let mut eve = app.ws(&eve_token).await;
+    eve.send_json(json!({"cmd": 13, "conv": ack["conv"], "seq": 1}))
+        .await;
+    assert_eq!(
+        eve.recv_until(|v| is_cmd(v, 21), WAIT).await["code"],
+        "unknown_conversation"
+    );
+}
+
+#[tokio::test]
+async fn contacts_see_presence_changes() {
+    let app = spawn_app().await;
+    let (alice, alice_token) = app.register("alice").await;
+    let (bob, bob_token) = app.register("bob").await;
+    app.add_contact(&alice_token, bob.id).await;
+    let mut alice_ws = app.ws(&alice_token).await;
+    let bob_ws = app.ws(&bob_token).await;
+    let online = alice_ws.recv_until(|v| is_cmd(v, 14), WAIT).await;
+    assert_eq!(
+        (online["userid"].as_i64(), online["online"].as_bool()),
+        (Some(bob.id), Some(true))
+    );
+    drop(bob_ws);
+    let offline = alice_ws.recv_until(|v| is_cmd(v, 14), WAIT).await;
+    assert_eq!(
+        (offline["userid"].as_i64(), offline["online"].as_bool()),
+        (Some(bob.id), Some(false))
+    );
+    let _ = alice;
+}
+
+#[tokio::test]
+async fn heartbeat_is_answered_and_a_bad_token_is_refused() {
+    let app = spawn_app().await;
+    let (_, token) = app.register("alice").await;
+    let mut ws = app.ws(&token).await;
+    ws.send_json(json!({"cmd": 0})).await;
+    assert!(is_cmd(&ws.recv_until(|v| is_cmd(v, 0), WAIT).await, 0));
+    assert!(
+        app.try_ws("not-a-token").await.is_err(),
+        "a bad token cannot open a socket"
+    );
+}
