@@ -10,6 +10,7 @@ pub mod conversations;
 pub mod memberships;
 pub mod messages;
 pub mod receipts;
+pub mod users;
 
 pub use deadpool_postgres::{GenericClient, Pool, PoolError, Transaction};
 pub use error::{DbError, DbResult};

@@ -37,7 +37,9 @@ impl Stats {
             acked: AtomicU64::new(0),
             errors: AtomicU64::new(0),
             delivered: AtomicU64::new(0),
-            latency: Mutex::new(Histogram::new_with_bounds(1, 60_000_000, 3).expect("valid bounds")),
+            latency: Mutex::new(
+                Histogram::new_with_bounds(1, 60_000_000, 3).expect("valid bounds"),
+            ),
         }
     }
 
@@ -66,8 +68,12 @@ pub async fn connect(ws_url: &str, token: &str) -> anyhow::Result<(Sink, SplitSt
 pub fn spawn_reader(mut stream: SplitStream<Ws>, stats: &'static Stats) -> JoinHandle<()> {
     tokio::spawn(async move {
         while let Some(Ok(message)) = stream.next().await {
-            let Message::Text(text) = message else { continue };
-            let Ok(probe) = serde_json::from_str::<Probe>(text.as_str()) else { continue };
+            let Message::Text(text) = message else {
+                continue;
+            };
+            let Ok(probe) = serde_json::from_str::<Probe>(text.as_str()) else {
+                continue;
+            };
             match probe.cmd {
                 cmd::ACK => {
                     stats.acked.fetch_add(1, Ordering::Relaxed);
@@ -89,7 +95,11 @@ fn record_delivery(stats: &Stats, content: Option<&str>) {
     stats.delivered.fetch_add(1, Ordering::Relaxed);
     if let Some(sent_at) = content.and_then(|c| c.parse::<u64>().ok()) {
         let latency = stats.micros_now().saturating_sub(sent_at).max(1);
-        let _ = stats.latency.lock().expect("histogram lock").record(latency);
+        let _ = stats
+            .latency
+            .lock()
+            .expect("histogram lock")
+            .record(latency);
     }
 }
 

@@ -1,4 +1,4 @@
-//! RSS and CPU time of the hub process, read from `/proc`.
+//! RSS and CPU time of a process (the hub, or the load generator itself), read from `/proc`.
 
 use std::time::Duration;
 

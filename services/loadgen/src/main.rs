@@ -34,10 +34,18 @@ pub struct Args {
     #[arg(long, env = "LOADGEN_WS_URL", default_value = "ws://127.0.0.1:8088/ws")]
     pub ws_url: String,
     /// The hub's database (users and groups are seeded there).
-    #[arg(long, env = "DATABASE_URL", default_value = "postgres://postgres@127.0.0.1:5432/natter")]
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "postgres://postgres@127.0.0.1:5432/natter"
+    )]
     pub database_url: String,
     /// The hub's token secret.
-    #[arg(long, env = "TOKEN_SECRET", default_value = "natter-dev-secret-change-me")]
+    #[arg(
+        long,
+        env = "TOKEN_SECRET",
+        default_value = "natter-dev-secret-change-me"
+    )]
     pub token_secret: String,
     /// Pid of the hub process, for RSS and CPU figures.
     #[arg(long)]

@@ -25,5 +25,7 @@ pub struct Report {
     pub latency_p99_ms: f64,
     pub latency_max_ms: f64,
     pub hub_cpu_percent: Option<f64>,
+    /// CPU of the load generator itself (same machine: it competes with the hub and PostgreSQL).
+    pub loadgen_cpu_percent: Option<f64>,
     pub hub_rss_peak_kib: Option<u64>,
 }

@@ -11,7 +11,9 @@ use natter_protocol::cmd;
 use crate::{
     Args, Scenario,
     client::{self, Sink, Stats},
-    hub_process, report::Report, seed,
+    hub_process,
+    report::Report,
+    seed,
 };
 
 /// How long to wait for the last deliveries after sending stops.
@@ -19,7 +21,13 @@ const DRAIN: Duration = Duration::from_secs(10);
 
 pub async fn run(args: &Args) -> anyhow::Result<Report> {
     let stats: &'static Stats = Box::leak(Box::new(Stats::new()));
-    let seeded = seed::seed(&args.database_url, &args.token_secret, args.connections, args.group_size).await?;
+    let seeded = seed::seed(
+        &args.database_url,
+        &args.token_secret,
+        args.connections,
+        args.group_size,
+    )
+    .await?;
     let mut report = Report {
         scenario: format!("{:?}", args.scenario).to_lowercase(),
         connections: args.connections,
@@ -34,13 +42,15 @@ pub async fn run(args: &Args) -> anyhow::Result<Report> {
     let connected = hub_process::sample(args.hub_pid);
     report.hub_rss_connected_kib = connected.map(|s| s.rss_kib);
     if let (Some(b), Some(c)) = (before, connected) {
-        report.rss_per_connection_bytes = Some((c.rss_kib as f64 - b.rss_kib as f64) * 1024.0 / args.connections as f64);
+        report.rss_per_connection_bytes =
+            Some((c.rss_kib as f64 - b.rss_kib as f64) * 1024.0 / args.connections as f64);
     }
     if matches!(args.scenario, Scenario::Idle) {
         return Ok(report);
     }
     let (plan, fan_out) = plan(args, &seeded);
     let cpu_before = hub_process::sample(args.hub_pid);
+    let own_before = hub_process::sample(Some(std::process::id()));
     let send_started = Instant::now();
     let deadline = send_started + args.duration();
     let period = Duration::from_secs_f64(plan.len() as f64 / f64::from(args.rate.max(1)));
@@ -48,7 +58,9 @@ pub async fn run(args: &Args) -> anyhow::Result<Report> {
     let mut sinks: Vec<Option<Sink>> = sinks.into_iter().map(Some).collect();
     for (index, command, dstid) in plan {
         let sink = sinks[index].take().expect("one sender per connection");
-        senders.push(client::spawn_sender(sink, command, dstid, period, deadline, stats));
+        senders.push(client::spawn_sender(
+            sink, command, dstid, period, deadline, stats,
+        ));
     }
     let mut peak_rss = 0;
     while Instant::now() < deadline {
@@ -59,18 +71,39 @@ pub async fn run(args: &Args) -> anyhow::Result<Report> {
     let delivered_in_window = stats.delivered.load(Ordering::Relaxed);
     let acked_in_window = stats.acked.load(Ordering::Relaxed);
     let cpu_after = hub_process::sample(args.hub_pid);
-    let _held: Vec<Sink> = futures_util::future::join_all(senders).await.into_iter().flatten().collect();
+    let own_after = hub_process::sample(Some(std::process::id()));
+    let _held: Vec<Sink> = futures_util::future::join_all(senders)
+        .await
+        .into_iter()
+        .flatten()
+        .collect();
     drain(stats, fan_out).await;
-    fill(&mut report, stats, fan_out, send_window, delivered_in_window, acked_in_window);
+    fill(
+        &mut report,
+        stats,
+        fan_out,
+        send_window,
+        delivered_in_window,
+        acked_in_window,
+    );
     if let (Some(a), Some(b)) = (cpu_before, cpu_after) {
-        report.hub_cpu_percent = Some(100.0 * (b.cpu - a.cpu).as_secs_f64() / send_window.as_secs_f64());
+        report.hub_cpu_percent =
+            Some(100.0 * (b.cpu - a.cpu).as_secs_f64() / send_window.as_secs_f64());
+    }
+    if let (Some(a), Some(b)) = (own_before, own_after) {
+        report.loadgen_cpu_percent =
+            Some(100.0 * (b.cpu - a.cpu).as_secs_f64() / send_window.as_secs_f64());
     }
     report.hub_rss_peak_kib = (peak_rss > 0).then_some(peak_rss);
     Ok(report)
 }
 
 /// Opens every connection, `connect_parallelism` at a time, and starts their readers.
-async fn connect_all(args: &Args, tokens: &[String], stats: &'static Stats) -> anyhow::Result<Vec<Sink>> {
+async fn connect_all(
+    args: &Args,
+    tokens: &[String],
+    stats: &'static Stats,
+) -> anyhow::Result<Vec<Sink>> {
     let results: Vec<anyhow::Result<Sink>> = stream::iter(tokens.iter())
         .map(|token| async move {
             let (sink, stream) = client::connect(&args.ws_url, token).await?;
@@ -89,7 +122,9 @@ fn plan(args: &Args, seeded: &seed::Seeded) -> (Vec<(usize, i64, i64)>, u64) {
     match args.scenario {
         Scenario::Group => {
             let members = args.group_size.min(args.connections);
-            let plan = (0..senders.min(members)).map(|i| (i, cmd::GROUP, seeded.group)).collect();
+            let plan = (0..senders.min(members))
+                .map(|i| (i, cmd::GROUP, seeded.group))
+                .collect();
             (plan, members.saturating_sub(1) as u64)
         }
         _ => {
@@ -116,7 +151,14 @@ async fn drain(stats: &Stats, fan_out: u64) {
     }
 }
 
-fn fill(report: &mut Report, stats: &Stats, fan_out: u64, window: Duration, delivered: u64, acked: u64) {
+fn fill(
+    report: &mut Report,
+    stats: &Stats,
+    fan_out: u64,
+    window: Duration,
+    delivered: u64,
+    acked: u64,
+) {
     let secs = window.as_secs_f64();
     report.seconds = secs;
     report.sent = stats.sent.load(Ordering::Relaxed);

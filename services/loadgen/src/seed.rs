@@ -10,7 +10,12 @@ pub struct Seeded {
 }
 
 /// Creates `count` users (`lg<run>_<n>`), and a group whose members are the first `group_size`.
-pub async fn seed(database_url: &str, secret: &str, count: usize, group_size: usize) -> anyhow::Result<Seeded> {
+pub async fn seed(
+    database_url: &str,
+    secret: &str,
+    count: usize,
+    group_size: usize,
+) -> anyhow::Result<Seeded> {
     let pool = natter_db::connect(database_url, 2).await?;
     let client = pool.get().await?;
     let run = std::process::id();
@@ -41,5 +46,9 @@ pub async fn seed(database_url: &str, secret: &str, count: usize, group_size: us
     natter_db::conversations::of_group(&client, group).await?;
     let keys = TokenKeys::new(secret.as_bytes(), std::time::Duration::from_secs(3600));
     let tokens = users.iter().map(|id| keys.issue(*id, "loadgen")).collect();
-    Ok(Seeded { users, tokens, group })
+    Ok(Seeded {
+        users,
+        tokens,
+        group,
+    })
 }

@@ -7,7 +7,12 @@ use natter_db::Pool;
 use natter_hub::{Application, Config};
 use natter_protocol::User;
 use serde_json::{Value, json};
-use tokio::{net::TcpStream, sync::oneshot, task::JoinHandle};
+use tokio::{
+    io::{AsyncReadExt, AsyncWriteExt},
+    net::TcpStream,
+    sync::oneshot,
+    task::JoinHandle,
+};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, tungstenite::Message};
 
 /// A running hub and what a test needs to talk to it.
@@ -194,31 +199,43 @@ impl TestApp {
         Ok(WsClient { stream })
     }
 
-    /// Polls the contact list of `observer` until `watched`'s token owner shows offline (at most 10 s);
-    /// returns the last online flag seen. The two must be contacts.
-    pub async fn wait_until_offline(&self, observer: &str, watched: &str) -> bool {
-        let (_, me) = self.get("/api/v1/me", Some(watched)).await;
-        let id = me["id"]
-            .as_i64()
-            .or_else(|| me["user"]["id"].as_i64())
-            .expect("me id");
-        self.add_contact(observer, id).await;
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-        loop {
-            let (_, contacts) = self.get("/api/v1/contacts", Some(observer)).await;
-            let online = contacts
-                .as_array()
-                .into_iter()
-                .flatten()
-                .find(|c| c["user"]["id"] == id)
-                .and_then(|c| c["online"].as_bool())
-                .unwrap_or(true);
-            if !online || tokio::time::Instant::now() > deadline {
-                return online;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
+    /// Opens a WebSocket by hand and then never reads nor answers: a stalled or silent client.
+    pub async fn raw_ws(&self, token: &str) -> RawSocket {
+        let addr = self.base_url.trim_start_matches("http://").to_owned();
+        let mut stream = TcpStream::connect(&addr).await.expect("tcp connect");
+        let request = format!(
+            "GET /ws?token={token} HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+             Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        );
+        stream
+            .write_all(request.as_bytes())
+            .await
+            .expect("handshake sent");
+        let mut head = Vec::new();
+        while !head.ends_with(b"\r\n\r\n") {
+            let mut byte = [0u8; 1];
+            stream
+                .read_exact(&mut byte)
+                .await
+                .expect("handshake answer");
+            head.push(byte[0]);
         }
+        assert!(
+            head.starts_with(b"HTTP/1.1 101"),
+            "upgrade refused: {}",
+            String::from_utf8_lossy(&head)
+        );
+        RawSocket { stream }
     }
+}
+
+/// The value of a metric without labels in Prometheus text (0 when absent).
+pub fn metric_value(text: &str, name: &str) -> f64 {
+    text.lines()
+        .find(|l| l.split([' ', '{']).next() == Some(name))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0)
 }
 
 async fn answer(response: reqwest::Response) -> (u16, Value) {
@@ -230,6 +247,21 @@ async fn answer(response: reqwest::Response) -> (u16, Value) {
         serde_json::from_str(&text).unwrap_or(Value::String(text))
     };
     (status, value)
+}
+
+/// A WebSocket that the test reads only as raw bytes, so it never answers pings.
+pub struct RawSocket {
+    stream: TcpStream,
+}
+
+impl RawSocket {
+    /// Reads (and discards) until the server closes the connection; false if it stays open past `timeout`.
+    pub async fn closed_by_server_within(mut self, timeout: Duration) -> bool {
+        let mut sink = Vec::new();
+        tokio::time::timeout(timeout, self.stream.read_to_end(&mut sink))
+            .await
+            .is_ok()
+    }
 }
 
 /// A WebSocket client speaking the hub's JSON frames.
@@ -258,17 +290,23 @@ impl WsClient {
 
     /// The next JSON frame within `timeout` (pings and pongs skipped); None on timeout or close.
     pub async fn next_json(&mut self, timeout: Duration) -> Option<Value> {
+        self.next_json_or_close(timeout).await.ok()
+    }
+
+    /// The next JSON frame, or `Err(close code)` when the socket closes (`Err(None)` on timeout).
+    pub async fn next_json_or_close(&mut self, timeout: Duration) -> Result<Value, Option<u16>> {
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
             let next = tokio::time::timeout_at(deadline, self.stream.next())
                 .await
-                .ok()??;
-            match next.ok()? {
-                Message::Text(text) => {
-                    return Some(serde_json::from_str(text.as_str()).expect("server sends JSON"));
+                .map_err(|_| None)?;
+            match next {
+                Some(Ok(Message::Text(text))) => {
+                    return Ok(serde_json::from_str(text.as_str()).expect("server sends JSON"));
                 }
-                Message::Close(_) => return None,
-                _ => continue,
+                Some(Ok(Message::Close(frame))) => return Err(frame.map(|f| u16::from(f.code))),
+                Some(Ok(_)) => continue,
+                Some(Err(_)) | None => return Err(None),
             }
         }
     }

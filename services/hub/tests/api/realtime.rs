@@ -4,7 +4,7 @@ use std::{collections::HashSet, time::Duration};
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, WsClient, spawn_app, spawn_app_with};
+use crate::helpers::{TestApp, WsClient, metric_value, spawn_app, spawn_app_with};
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -305,7 +305,7 @@ async fn a_stalled_reader_is_cut_off_without_slowing_the_others() {
 
     let mut fast = app.ws(&fast_token).await;
     // Connected, then never read: its socket buffers fill, then its queue, then the hub cuts it off.
-    let stalled = app.ws(&stalled_token).await;
+    let stalled = app.raw_ws(&stalled_token).await;
     let mut sender = app.ws(&sender_token).await;
     let big = "z".repeat(3_000);
     let total = 2_000;
@@ -331,17 +331,10 @@ async fn a_stalled_reader_is_cut_off_without_slowing_the_others() {
         metric_value(&metrics, "natter_outbound_queue_drops_total") >= 1.0,
         "the stalled connection was dropped:\n{metrics}"
     );
-    let online = app.wait_until_offline(&sender_token, &stalled_token).await;
-    assert!(!online, "the stalled reader was disconnected");
-    drop(stalled);
-}
-
-fn metric_value(text: &str, name: &str) -> f64 {
-    text.lines()
-        .find(|l| l.starts_with(name) && !l.starts_with('#'))
-        .and_then(|l| l.rsplit(' ').next())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0.0)
+    assert!(
+        stalled.closed_by_server_within(WAIT).await,
+        "the stalled reader was disconnected"
+    );
 }
 
 #[tokio::test]
@@ -462,5 +455,55 @@ async fn heartbeat_is_answered_and_a_bad_token_is_refused() {
     assert!(
         app.try_ws("not-a-token").await.is_err(),
         "a bad token cannot open a socket"
+    );
+}
+
+#[tokio::test]
+async fn a_silent_connection_is_closed_after_the_idle_timeout() {
+    let app = spawn_app_with(|c| {
+        c.heartbeat_secs = 1;
+        c.idle_timeout_secs = 2;
+    })
+    .await;
+    let (_, token) = app.register("sleepy").await;
+    // Never answers the server's pings.
+    let silent = app.raw_ws(&token).await;
+    assert!(
+        silent
+            .closed_by_server_within(Duration::from_secs(10))
+            .await,
+        "closed for silence"
+    );
+}
+
+#[tokio::test]
+async fn shutdown_acks_what_was_sent_and_closes_sockets_with_a_close_frame() {
+    let mut app = spawn_app_with(|c| {
+        c.rate_per_sec = 10_000;
+        c.rate_burst = 10_000;
+    })
+    .await;
+    let (_, alice_token) = app.register("alice").await;
+    let (bob, _) = app.register("bob").await;
+    let mut alice = app.ws(&alice_token).await;
+    for i in 0..20 {
+        alice.send_json(text(bob.id, &format!("s{i}"), "bye")).await;
+    }
+    ack_of(&mut alice, "s0").await;
+    app.stop().await;
+    // Whatever the hub committed before stopping, it acked before its close frame.
+    let mut acks = 1;
+    let code = loop {
+        match alice.next_json_or_close(WAIT).await {
+            Ok(v) if is_cmd(&v, 20) => acks += 1,
+            Ok(v) => panic!("unexpected frame {v}"),
+            Err(code) => break code,
+        }
+    };
+    assert_eq!(code, Some(1001), "closed with 'going away'");
+    assert_eq!(
+        message_count(&app).await,
+        acks,
+        "every stored message was acked"
     );
 }

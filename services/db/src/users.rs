@@ -1,0 +1,82 @@
+//! Users: accounts and look-ups.
+
+use deadpool_postgres::GenericClient;
+use natter_protocol::User;
+use tokio_postgres::Row;
+
+use crate::error::DbResult;
+
+const COLUMNS: &str = "id, username, nickname, avatar";
+
+fn from_row(row: &Row) -> User {
+    User {
+        id: row.get(0),
+        username: row.get(1),
+        nickname: row.get(2),
+        avatar: row.get(3),
+    }
+}
+
+/// Creates a user; a taken username violates `users_username_key`.
+pub async fn create(
+    client: &impl GenericClient,
+    username: &str,
+    nickname: &str,
+    password_hash: &str,
+) -> DbResult<User> {
+    let row = client
+        .query_one(
+            &format!("insert into users (username, nickname, password_hash) values ($1, $2, $3) returning {COLUMNS}"),
+            &[&username, &nickname, &password_hash],
+        )
+        .await?;
+    Ok(from_row(&row))
+}
+
+/// A user and their password hash, by username.
+pub async fn with_hash(
+    client: &impl GenericClient,
+    username: &str,
+) -> DbResult<Option<(User, String)>> {
+    let row = client
+        .query_opt(
+            &format!("select {COLUMNS}, password_hash from users where username = $1"),
+            &[&username],
+        )
+        .await?;
+    Ok(row.map(|r| (from_row(&r), r.get(4))))
+}
+
+/// A user by id.
+pub async fn by_id(client: &impl GenericClient, id: i64) -> DbResult<Option<User>> {
+    let row = client
+        .query_opt(
+            &format!("select {COLUMNS} from users where id = $1"),
+            &[&id],
+        )
+        .await?;
+    Ok(row.as_ref().map(from_row))
+}
+
+/// Users whose username or nickname contains `query` (case-insensitive), at most `limit`.
+pub async fn search(client: &impl GenericClient, query: &str, limit: i64) -> DbResult<Vec<User>> {
+    let pattern = format!("%{}%", escape_like(&query.to_lowercase()));
+    let rows = client
+        .query(
+            &format!(
+                "select {COLUMNS} from users
+                 where username like $1 or lower(nickname) like $1
+                 order by (username = $2) desc, username limit $3"
+            ),
+            &[&pattern, &query.to_lowercase(), &limit],
+        )
+        .await?;
+    Ok(rows.iter().map(from_row).collect())
+}
+
+/// Escapes LIKE wildcards so user input matches literally.
+fn escape_like(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
