@@ -92,7 +92,11 @@ impl From<natter_db::PoolError> for ApiError {
 
 impl From<JsonRejection> for ApiError {
     fn from(e: JsonRejection) -> Self {
-        Self::BadRequest(e.body_text())
+        match e {
+            // Well-formed JSON of the wrong shape (missing field, wrong type): 422.
+            JsonRejection::JsonDataError(_) => Self::Invalid(e.body_text()),
+            _ => Self::BadRequest(e.body_text()),
+        }
     }
 }
 

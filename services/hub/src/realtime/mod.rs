@@ -54,6 +54,7 @@ struct Inner {
 impl Realtime {
     /// Starts the writer task and returns the handle.
     pub fn start(pool: Pool, config: Arc<Config>) -> Self {
+        metrics::register();
         let registry = Arc::new(Registry::default());
         let bus: Arc<dyn Bus> = Arc::new(InProcessBus::new(registry.clone()));
         let stopping = CancellationToken::new();

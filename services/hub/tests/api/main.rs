@@ -1,4 +1,5 @@
 //! Integration tests of the hub: each test starts the hub on a random port against a fresh database.
 
+mod accounts;
 mod helpers;
 mod realtime;
