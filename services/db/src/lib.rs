@@ -6,7 +6,10 @@
 mod error;
 mod pool;
 
+pub mod contacts;
 pub mod conversations;
+pub mod groups;
+pub mod history;
 pub mod memberships;
 pub mod messages;
 pub mod receipts;

@@ -6,9 +6,11 @@ use tokio_postgres::Row;
 
 use crate::error::DbResult;
 
-const COLUMNS: &str = "id, username, nickname, avatar";
+/// The columns [`from_row`] reads; select them from `users u`.
+pub const COLUMNS: &str = "u.id, u.username, u.nickname, u.avatar";
 
-fn from_row(row: &Row) -> User {
+/// Reads a row selected with [`COLUMNS`].
+pub fn from_row(row: &Row) -> User {
     User {
         id: row.get(0),
         username: row.get(1),
@@ -26,7 +28,7 @@ pub async fn create(
 ) -> DbResult<User> {
     let row = client
         .query_one(
-            &format!("insert into users (username, nickname, password_hash) values ($1, $2, $3) returning {COLUMNS}"),
+            &format!("insert into users as u (username, nickname, password_hash) values ($1, $2, $3) returning {COLUMNS}"),
             &[&username, &nickname, &password_hash],
         )
         .await?;
@@ -40,7 +42,7 @@ pub async fn with_hash(
 ) -> DbResult<Option<(User, String)>> {
     let row = client
         .query_opt(
-            &format!("select {COLUMNS}, password_hash from users where username = $1"),
+            &format!("select {COLUMNS}, u.password_hash from users u where u.username = $1"),
             &[&username],
         )
         .await?;
@@ -51,7 +53,7 @@ pub async fn with_hash(
 pub async fn by_id(client: &impl GenericClient, id: i64) -> DbResult<Option<User>> {
     let row = client
         .query_opt(
-            &format!("select {COLUMNS} from users where id = $1"),
+            &format!("select {COLUMNS} from users u where u.id = $1"),
             &[&id],
         )
         .await?;
@@ -64,9 +66,9 @@ pub async fn search(client: &impl GenericClient, query: &str, limit: i64) -> DbR
     let rows = client
         .query(
             &format!(
-                "select {COLUMNS} from users
-                 where username like $1 or lower(nickname) like $1
-                 order by (username = $2) desc, username limit $3"
+                "select {COLUMNS} from users u
+                 where u.username like $1 or lower(u.nickname) like $1
+                 order by (u.username = $2) desc, u.username limit $3"
             ),
             &[&pattern, &query.to_lowercase(), &limit],
         )
@@ -75,8 +77,19 @@ pub async fn search(client: &impl GenericClient, query: &str, limit: i64) -> DbR
 }
 
 /// Escapes LIKE wildcards so user input matches literally.
-fn escape_like(s: &str) -> String {
+pub(crate) fn escape_like(s: &str) -> String {
     s.replace('\\', "\\\\")
         .replace('%', "\\%")
         .replace('_', "\\_")
+}
+
+/// The users with these ids.
+pub async fn by_ids(client: &impl GenericClient, ids: &[i64]) -> DbResult<Vec<User>> {
+    let rows = client
+        .query(
+            &format!("select {COLUMNS} from users u where u.id = any($1)"),
+            &[&ids],
+        )
+        .await?;
+    Ok(rows.iter().map(from_row).collect())
 }

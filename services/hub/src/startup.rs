@@ -28,6 +28,12 @@ impl Application {
         // Install the metrics recorder before anything records.
         natter_common::telemetry::metrics_handle();
         let pool = natter_db::connect(&config.database_url, config.database_pool_size).await?;
+        if config.dev_login {
+            tracing::warn!(
+                "DEV_LOGIN is on: /chat.html?id=N signs in as a demo user; never use it in production"
+            );
+            api::seed_demo(&pool).await?;
+        }
         let config = Arc::new(config);
         let realtime = Realtime::start(pool.clone(), config.clone());
         let state = AppState {

@@ -181,3 +181,22 @@ impl ErrorBody {
         }
     }
 }
+
+/// Body of `POST /api/v1/conversations/direct`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OpenDirectRequest {
+    pub user_id: i64,
+}
+
+/// Answer of `POST /api/v1/conversations/direct`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DirectConversation {
+    pub conv: i64,
+}
+
+/// Body of `POST /api/v1/dev/login` (development mode only).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DevLoginRequest {
+    /// 1 = alice, 2 = bob, 3 = carol.
+    pub id: i64,
+}

@@ -13,6 +13,8 @@ mod groups;
 mod health;
 mod users;
 
+pub use dev::seed_demo;
+
 /// Every HTTP route of the hub (the WebSocket route lives in `realtime`).
 pub fn router() -> Router<AppState> {
     Router::new().merge(health::router()).nest(

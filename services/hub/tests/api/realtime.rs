@@ -24,6 +24,14 @@ async fn ack_of(ws: &mut WsClient, cid: &str) -> Value {
     .await
 }
 
+async fn ack_of_any(ws: &mut WsClient) -> Value {
+    let v = ws
+        .recv_until(|v| is_cmd(v, 20) || is_cmd(v, 21), WAIT)
+        .await;
+    assert!(is_cmd(&v, 20), "expected an ack, got {v}");
+    v
+}
+
 async fn message_count(app: &TestApp) -> i64 {
     let client = app.pool.get().await.expect("db");
     client
@@ -292,7 +300,8 @@ async fn a_stalled_reader_is_cut_off_without_slowing_the_others() {
     let app = spawn_app_with(|c| {
         c.rate_per_sec = 10_000;
         c.rate_burst = 10_000;
-        c.outbound_queue = 8;
+        // Deep enough for a healthy reader's bursts (one commit can fan out 50 messages at once).
+        c.outbound_queue = 128;
     })
     .await;
     let (_, sender_token) = app.register("sender").await;
@@ -307,8 +316,9 @@ async fn a_stalled_reader_is_cut_off_without_slowing_the_others() {
     // Connected, then never read: its socket buffers fill, then its queue, then the hub cuts it off.
     let stalled = app.raw_ws(&stalled_token).await;
     let mut sender = app.ws(&sender_token).await;
-    let big = "z".repeat(3_000);
-    let total = 2_000;
+    // 12 MB in all: more than the stalled socket's kernel buffers and its queue can hold.
+    let big = "z".repeat(4_000);
+    let total = 3_000;
     let fast_reader = tokio::spawn(async move {
         let mut got = 0;
         while got < total {
@@ -324,6 +334,12 @@ async fn a_stalled_reader_is_cut_off_without_slowing_the_others() {
                 json!({"cmd": 11, "dstid": group_id, "cid": format!("f{i}"), "content": big}),
             )
             .await;
+        // The sender reads its acks as it goes, so it is not a slow reader itself.
+        if i % 50 == 49 {
+            for _ in 0..50 {
+                ack_of_any(&mut sender).await;
+            }
+        }
     }
     assert_eq!(fast_reader.await.expect("fast reader"), total);
     let metrics = app.metrics().await;
