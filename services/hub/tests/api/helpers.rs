@@ -19,7 +19,6 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, tungstenite::Message};
 pub struct TestApp {
     pub base_url: String,
     pub ws_url: String,
-    pub db_url: String,
     pub pool: Pool,
     pub http: reqwest::Client,
     pub config: Config,
@@ -51,7 +50,6 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
     let mut app = TestApp {
         base_url: String::new(),
         ws_url: String::new(),
-        db_url,
         pool,
         http: reqwest::Client::new(),
         config,

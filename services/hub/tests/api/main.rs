@@ -2,4 +2,6 @@
 
 mod accounts;
 mod helpers;
+mod history;
 mod realtime;
+mod social;
