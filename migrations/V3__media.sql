@@ -17,6 +17,7 @@ create table media (
     waveform    bytea,
     object_key  text not null,
     thumb_key   text,
+    thumb_mime  text,
     created_at  timestamptz not null default now(),
     constraint media_kind check (kind in ('image', 'voice')),
     constraint media_owner_sha_key unique (owner_id, sha256)

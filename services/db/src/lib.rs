@@ -10,6 +10,7 @@ pub mod contacts;
 pub mod conversations;
 pub mod groups;
 pub mod history;
+pub mod media;
 pub mod memberships;
 pub mod messages;
 pub mod receipts;

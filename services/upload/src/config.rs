@@ -1,0 +1,67 @@
+//! Settings of the upload service, from the environment (or flags), with defaults that work locally.
+
+use std::{net::SocketAddr, time::Duration};
+
+use clap::Parser;
+use natter_common::media_limits::MediaLimitsArgs;
+
+/// Settings of the upload service. Every field is an environment variable or a flag.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "natter-upload", version, about)]
+pub struct Config {
+    /// Address to listen on.
+    #[arg(long, env = "UPLOAD_ADDR", default_value = "127.0.0.1:8089")]
+    pub addr: SocketAddr,
+    /// PostgreSQL URL (the hub's database).
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "postgres://postgres@127.0.0.1:5432/natter"
+    )]
+    pub database_url: String,
+    /// HMAC secret that verifies the hub's tokens.
+    #[arg(
+        long,
+        env = "TOKEN_SECRET",
+        default_value = "natter-dev-secret-change-me",
+        hide_env_values = true
+    )]
+    pub token_secret: String,
+    /// S3 endpoint (MinIO, Garage); empty for AWS's default.
+    #[arg(long, env = "S3_ENDPOINT", default_value = "http://127.0.0.1:3900")]
+    pub s3_endpoint: String,
+    /// S3 endpoint as browsers reach it, for presigned URLs; defaults to `S3_ENDPOINT`.
+    #[arg(long, env = "S3_PUBLIC_ENDPOINT")]
+    pub s3_public_endpoint: Option<String>,
+    /// S3 region.
+    #[arg(long, env = "S3_REGION", default_value = "us-east-1")]
+    pub s3_region: String,
+    /// Bucket holding the media.
+    #[arg(long, env = "S3_BUCKET", default_value = "natter")]
+    pub s3_bucket: String,
+    /// Path-style addressing (MinIO, Garage); false for AWS virtual-hosted style.
+    #[arg(long, env = "S3_FORCE_PATH_STYLE", default_value_t = true, action = clap::ArgAction::Set)]
+    pub s3_force_path_style: bool,
+    /// Page origins allowed to call this service (comma-separated).
+    #[arg(
+        long,
+        env = "CORS_ORIGINS",
+        default_value = "http://127.0.0.1:8088,http://localhost:8088",
+        value_delimiter = ','
+    )]
+    pub cors_origins: Vec<String>,
+    /// Seconds a presigned URL stays valid.
+    #[arg(long, env = "PRESIGN_TTL_SECS", default_value_t = 300)]
+    pub presign_ttl_secs: u64,
+    /// Most uploads decoded at once (each on a blocking thread).
+    #[arg(long, env = "DECODE_CONCURRENCY", default_value_t = 4)]
+    pub decode_concurrency: usize,
+    #[command(flatten)]
+    pub media: MediaLimitsArgs,
+}
+
+impl Config {
+    pub fn presign_ttl(&self) -> Duration {
+        Duration::from_secs(self.presign_ttl_secs)
+    }
+}

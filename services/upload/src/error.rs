@@ -1,0 +1,97 @@
+//! The one error type of the upload service, mapped to a status and a JSON body in one place.
+
+use axum::{
+    Json,
+    extract::multipart::MultipartError,
+    http::StatusCode,
+    response::{IntoResponse, Response},
+};
+use natter_common::AuthError;
+use natter_db::DbError;
+use natter_protocol::ErrorBody;
+
+/// Everything an upload call can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum UploadError {
+    /// 400: the request is malformed (no file field, bad JSON, bad id).
+    #[error("{0}")]
+    BadRequest(String),
+    /// 401: missing, invalid or expired token.
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+    /// 404: no such media, or not visible to the caller.
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// 413: larger than the limit for its kind.
+    #[error("{0}")]
+    TooLarge(String),
+    /// 415: not a supported type, or not the type it claims to be.
+    #[error("{0}")]
+    UnsupportedType(String),
+    /// 422: the bytes do not decode (truncated, corrupt, too many pixels, too long or short).
+    #[error("{0}")]
+    Unprocessable(String),
+    /// 503: storage or database unreachable; nothing was kept.
+    #[error("storage unavailable, try again")]
+    Unavailable(#[source] anyhow::Error),
+    /// 500: a bug; the cause is logged, never sent.
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+pub type UploadResult<T> = Result<T, UploadError>;
+
+impl UploadError {
+    fn status_and_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            Self::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
+            Self::Auth(_) => (StatusCode::UNAUTHORIZED, "unauthenticated"),
+            Self::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            Self::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
+            Self::UnsupportedType(_) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_type"),
+            Self::Unprocessable(_) => (StatusCode::UNPROCESSABLE_ENTITY, "unprocessable"),
+            Self::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        }
+    }
+}
+
+impl IntoResponse for UploadError {
+    fn into_response(self) -> Response {
+        if let Self::Auth(auth) = self {
+            return auth.into_response();
+        }
+        match &self {
+            Self::Internal(cause) => tracing::error!(error = ?cause, "internal error"),
+            Self::Unavailable(cause) => tracing::warn!(error = ?cause, "dependency unavailable"),
+            _ => {}
+        }
+        let (status, code) = self.status_and_code();
+        (status, Json(ErrorBody::new(code, self.to_string()))).into_response()
+    }
+}
+
+impl From<DbError> for UploadError {
+    fn from(e: DbError) -> Self {
+        match e {
+            DbError::Pool(_) => Self::Unavailable(e.into()),
+            other => Self::Internal(other.into()),
+        }
+    }
+}
+
+impl From<natter_db::PoolError> for UploadError {
+    fn from(e: natter_db::PoolError) -> Self {
+        DbError::from(e).into()
+    }
+}
+
+impl From<MultipartError> for UploadError {
+    fn from(e: MultipartError) -> Self {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            Self::TooLarge("the upload is larger than allowed".into())
+        } else {
+            Self::BadRequest(e.body_text())
+        }
+    }
+}

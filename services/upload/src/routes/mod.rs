@@ -1,0 +1,20 @@
+//! The upload service's HTTP routes, one module per feature, merged here.
+
+use axum::Router;
+
+use crate::state::AppState;
+
+mod access;
+mod direct;
+mod health;
+mod store;
+mod upload;
+
+/// Every route of the upload service.
+pub fn router(state: &AppState) -> Router<AppState> {
+    Router::new()
+        .merge(health::router())
+        .merge(upload::router(state))
+        .merge(direct::router())
+        .merge(access::router())
+}
