@@ -42,6 +42,12 @@ pub struct Config {
     /// Path-style addressing (MinIO, Garage); false for AWS virtual-hosted style.
     #[arg(long, env = "S3_FORCE_PATH_STYLE", default_value_t = true, action = clap::ArgAction::Set)]
     pub s3_force_path_style: bool,
+    /// S3 access key; when unset, the AWS credential chain (task role, profile, ...) is used.
+    #[arg(long, env = "AWS_ACCESS_KEY_ID")]
+    pub s3_access_key_id: Option<String>,
+    /// S3 secret key, with `AWS_ACCESS_KEY_ID`.
+    #[arg(long, env = "AWS_SECRET_ACCESS_KEY", hide_env_values = true)]
+    pub s3_secret_access_key: Option<String>,
     /// Page origins allowed to call this service (comma-separated).
     #[arg(
         long,

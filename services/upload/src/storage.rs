@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use aws_sdk_s3::{
     Client,
-    config::{Region, RequestChecksumCalculation, ResponseChecksumValidation},
+    config::{Credentials, Region, RequestChecksumCalculation, ResponseChecksumValidation},
     presigning::PresigningConfig,
     primitives::ByteStream,
 };
@@ -45,10 +45,18 @@ pub struct Storage {
 impl Storage {
     /// Builds the clients from the configuration and the AWS credential chain.
     pub async fn connect(config: &Config) -> Self {
-        let shared = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .region(Region::new(config.s3_region.clone()))
-            .load()
-            .await;
+        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(Region::new(config.s3_region.clone()));
+        if let (Some(id), Some(secret)) = (&config.s3_access_key_id, &config.s3_secret_access_key) {
+            loader = loader.credentials_provider(Credentials::new(
+                id,
+                secret,
+                None,
+                None,
+                "natter-config",
+            ));
+        }
+        let shared = loader.load().await;
         let client_for = |endpoint: Option<&str>| {
             let mut builder = aws_sdk_s3::config::Builder::from(&shared)
                 .force_path_style(config.s3_force_path_style)

@@ -13,13 +13,14 @@ pub struct Sniffed {
 }
 
 /// The types we accept: (type the sniffer reports, kind, canonical type).
-const ACCEPTED: [(&str, MediaKind, &str); 8] = [
+const ACCEPTED: [(&str, MediaKind, &str); 9] = [
     ("image/jpeg", MediaKind::Image, "image/jpeg"),
     ("image/png", MediaKind::Image, "image/png"),
     ("image/gif", MediaKind::Image, "image/gif"),
     ("image/webp", MediaKind::Image, "image/webp"),
     ("video/webm", MediaKind::Voice, "audio/webm"),
     ("audio/ogg", MediaKind::Voice, "audio/ogg"),
+    ("audio/opus", MediaKind::Voice, "audio/ogg"),
     ("video/mp4", MediaKind::Voice, "audio/mp4"),
     ("audio/m4a", MediaKind::Voice, "audio/mp4"),
 ];

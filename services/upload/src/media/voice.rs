@@ -2,10 +2,10 @@
 //! true duration is measured from the stream (MediaRecorder's WebM carries none in its header), and
 //! a 48-bar waveform is computed for the page to draw.
 //!
-//! AAC (Safari's MP4) is decoded and the bars are the RMS of the samples. Opus (Chromium's WebM,
-//! Firefox's Ogg) is measured from its packets' TOC bytes (RFC 6716 §3.1), which give each packet's
-//! exact duration; symphonia has no Opus decoder, so its bars are the bitrate of each slice, which
-//! in Opus's VBR mode follows the loudness of speech closely.
+//! Containers are demuxed by symphonia. AAC (Safari's MP4) is decoded by symphonia; Opus
+//! (Chromium's WebM, Firefox's Ogg) by libopus (the `opus` crate; symphonia has no Opus decoder).
+//! Every packet is decoded, so a corrupt clip is refused, and the bars are the RMS of the samples.
+//! Opus durations come from each packet's TOC byte (RFC 6716 §3.1), less the stream's pre-skip.
 
 use std::io::Cursor;
 
@@ -52,7 +52,7 @@ pub fn process(
         .ok_or_else(|| UploadError::UnsupportedType("the clip must be Opus or AAC audio".into()))?;
     let (track_id, params) = (track.id, track.codec_params.clone());
     let (slices, rate) = if params.codec == CODEC_TYPE_OPUS {
-        (opus_slices(format.as_mut(), track_id)?, OPUS_RATE)
+        (opus_slices(format.as_mut(), track_id, &params)?, OPUS_RATE)
     } else {
         aac_slices(format.as_mut(), track_id, &params)?
     };
@@ -115,22 +115,47 @@ fn for_each_packet(
     }
 }
 
-fn opus_slices(format: &mut dyn FormatReader, track_id: u32) -> Result<Vec<Slice>, UploadError> {
+fn opus_slices(
+    format: &mut dyn FormatReader,
+    track_id: u32,
+    params: &CodecParameters,
+) -> Result<Vec<Slice>, UploadError> {
+    let channels = match params.channels.map(|c| c.count()) {
+        Some(2) => opus::Channels::Stereo,
+        _ => opus::Channels::Mono,
+    };
+    let width = if channels == opus::Channels::Stereo {
+        2
+    } else {
+        1
+    };
+    let mut decoder = opus::Decoder::new(OPUS_RATE as u32, channels)
+        .map_err(|e| UploadError::Internal(anyhow::anyhow!("opus decoder: {e}")))?;
+    // Room for the longest Opus packet (120 ms at 48 kHz).
+    let mut pcm = vec![0f32; 5760 * width];
     let mut slices = Vec::new();
     let mut start = 0;
     for_each_packet(format, track_id, |packet| {
         let samples = opus_packet_samples(&packet.data).ok_or_else(|| {
             UploadError::Unprocessable("the clip holds an invalid Opus packet".into())
         })?;
+        let decoded = decoder
+            .decode_float(&packet.data, &mut pcm, false)
+            .map_err(|e| UploadError::Unprocessable(format!("the clip cannot be decoded: {e}")))?;
         slices.push(Slice {
             start,
             samples,
-            level: packet.data.len() as f64 / samples.max(1) as f64,
+            level: rms(&pcm[..decoded * width]),
         });
         start += samples;
         Ok(())
     })?;
     Ok(slices)
+}
+
+fn rms(samples: &[f32]) -> f64 {
+    let energy: f64 = samples.iter().map(|s| f64::from(*s).powi(2)).sum();
+    (energy / samples.len().max(1) as f64).sqrt()
 }
 
 /// Samples (at 48 kHz) in one Opus packet, from its TOC byte; None for a malformed packet.

@@ -6,8 +6,8 @@
 use axum::{
     Router,
     extract::{Path, State},
-    http::header,
-    response::{IntoResponse, Redirect, Response},
+    http::{StatusCode, header},
+    response::{IntoResponse, Response},
     routing::get,
 };
 use natter_common::AuthUser;
@@ -61,8 +61,11 @@ async fn redirect(state: &AppState, user: i64, id: &str, thumb: bool) -> UploadR
         .map_err(storage_error)?;
     // The redirect itself may be cached by this browser only, for less than the URL lives.
     Ok((
-        [(header::CACHE_CONTROL, "private, max-age=240")],
-        Redirect::to(&url),
+        StatusCode::FOUND,
+        [
+            (header::LOCATION, url.as_str()),
+            (header::CACHE_CONTROL, "private, max-age=240"),
+        ],
     )
         .into_response())
 }

@@ -1,0 +1,8 @@
+//! Integration tests of the upload service: real Garage (S3), real PostgreSQL, real HTTP.
+
+mod access;
+mod direct;
+mod helpers;
+mod images;
+mod samples;
+mod voice;
