@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Runs the browser end-to-end tests against a running stack (HUB_URL, default http://127.0.0.1:8088,
+# with DEV_LOGIN on). Installs playwright-core (npm ci) on first use; drives Debian's Chromium
+# (apt-get install chromium), never a downloaded browser. Screenshots go to .artifacts/e2e/.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+source "$here/../../scripts/lib.sh"
+cd "$here"
+export HUB_URL="${HUB_URL:-http://127.0.0.1:8088}"
+export CHROMIUM="${CHROMIUM:-/usr/bin/chromium}"
+[ -x "$CHROMIUM" ] || apt_install chromium
+command -v ffmpeg >/dev/null || apt_install ffmpeg
+if [ ! -d node_modules/playwright-core ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  step "installing playwright-core (npm ci)"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+wait_for_url "$HUB_URL/readyz" 60 || die "the hub at $HUB_URL is not ready"
+node --test --test-concurrency=1 --test-reporter=spec "$@" ./*.test.js
