@@ -170,7 +170,8 @@ async fn storage_outage_is_a_503_and_the_service_recovers() {
         .get(0);
     assert_eq!(rows, 1, "nothing half-written");
 
-    start_garage(&dir, 3950);
+    let restarted = start_garage(&dir, 3950);
     let (status, body) = app.upload(&token, samples::png(13, 13), "image/png").await;
+    stop_garage(&restarted);
     assert_eq!(status, 201, "recovered: {body}");
 }

@@ -54,10 +54,22 @@ pub fn stop_garage(env: &S3Env) {
     assert!(status.success());
 }
 
-/// The Garage shared by the tests of this binary.
+/// The Garage shared by the tests of this binary: the one the environment names (`scripts/test`
+/// exports `scripts/s3-local up`), else one started here and left running for the next run.
 pub fn shared() -> &'static S3Env {
     static GARAGE: OnceLock<S3Env> = OnceLock::new();
     GARAGE.get_or_init(|| {
+        let names = ["S3_ENDPOINT", "S3_REGION", "S3_BUCKET", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"];
+        let from_env: HashMap<String, String> = names
+            .iter()
+            .filter_map(|n| std::env::var(n).ok().map(|v| ((*n).to_owned(), v)))
+            .collect();
+        if from_env.len() == names.len() {
+            return S3Env {
+                vars: from_env,
+                data_dir: PathBuf::new(),
+            };
+        }
         let dir = repo_root().join(".data/test/s3-upload-tests");
         std::fs::create_dir_all(&dir).expect("data dir");
         start_garage(&dir, 3920)
