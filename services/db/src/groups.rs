@@ -6,17 +6,22 @@ use tokio_postgres::Row;
 
 use crate::{conversations, error::DbResult, users};
 
-/// Columns read by [`group_from_row`]: the group, its conversation and its member count.
-const GROUP_COLUMNS: &str = "g.id, g.name, g.owner_id, c.id,
+/// Columns read by [`from_row_at`]: the group `g`, its conversation `c` and its member count.
+pub const COLUMNS: &str = "g.id, g.name, g.owner_id, c.id,
      (select count(*) from group_members m where m.group_id = g.id)";
 
 fn group_from_row(row: &Row) -> Group {
+    from_row_at(row, 0)
+}
+
+/// Reads the [`COLUMNS`] that start at column `start` of a wider row.
+pub fn from_row_at(row: &Row, start: usize) -> Group {
     Group {
-        id: row.get(0),
-        name: row.get(1),
-        owner_id: row.get(2),
-        conv: row.get(3),
-        member_count: row.get(4),
+        id: row.get(start),
+        name: row.get(start + 1),
+        owner_id: row.get(start + 2),
+        conv: row.get(start + 3),
+        member_count: row.get(start + 4),
     }
 }
 
@@ -55,7 +60,7 @@ pub async fn by_id(client: &impl GenericClient, id: i64) -> DbResult<Option<Grou
     let row = client
         .query_opt(
             &format!(
-                "select {GROUP_COLUMNS} from groups g
+                "select {COLUMNS} from groups g
                  join conversations c on c.group_id = g.id and c.kind = 2 where g.id = $1"
             ),
             &[&id],
@@ -102,7 +107,7 @@ pub async fn of_user(client: &impl GenericClient, user: i64) -> DbResult<Vec<Gro
     let rows = client
         .query(
             &format!(
-                "select {GROUP_COLUMNS} from group_members me
+                "select {COLUMNS} from group_members me
                  join groups g on g.id = me.group_id
                  join conversations c on c.group_id = g.id and c.kind = 2
                  where me.user_id = $1 order by lower(g.name), g.id"
@@ -119,7 +124,7 @@ pub async fn search(client: &impl GenericClient, query: &str, limit: i64) -> DbR
     let rows = client
         .query(
             &format!(
-                "select {GROUP_COLUMNS} from groups g
+                "select {COLUMNS} from groups g
                  join conversations c on c.group_id = g.id and c.kind = 2
                  where lower(g.name) like $1 order by lower(g.name), g.id limit $2"
             ),

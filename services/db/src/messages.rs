@@ -160,18 +160,28 @@ pub async fn catch_up(
     Ok(rows.iter().map(from_row).collect())
 }
 
-/// Whether `media_id` names media of `kind` owned by `owner`.
-pub async fn media_is_owned(
+/// What a message needs to know of media it carries: its measured duration and waveform.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MediaFacts {
+    pub duration_ms: Option<i64>,
+    pub waveform: Option<Vec<u8>>,
+}
+
+/// The facts of `media_id` if it names media of `kind` owned by `owner`.
+pub async fn owned_media(
     client: &impl GenericClient,
     media_id: uuid::Uuid,
     owner: i64,
     kind: &str,
-) -> DbResult<bool> {
+) -> DbResult<Option<MediaFacts>> {
     let row = client
         .query_opt(
-            "select 1 from media where id = $1 and owner_id = $2 and kind = $3",
+            "select duration_ms, waveform from media where id = $1 and owner_id = $2 and kind = $3",
             &[&media_id, &owner, &kind],
         )
         .await?;
-    Ok(row.is_some())
+    Ok(row.map(|r| MediaFacts {
+        duration_ms: r.get(0),
+        waveform: r.get(1),
+    }))
 }

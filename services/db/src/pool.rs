@@ -78,8 +78,10 @@ async fn create_database_if_missing(config: &tokio_postgres::Config) -> DbResult
             .await
         {
             Ok(()) => tracing::info!(database = %name, "database created"),
-            // Another process created it in between.
-            Err(e) if e.code() == Some(&tokio_postgres::error::SqlState::DUPLICATE_DATABASE) => {}
+            // Another process created it in between (the catalog's unique index may say so first).
+            Err(e)
+                if e.code() == Some(&tokio_postgres::error::SqlState::DUPLICATE_DATABASE)
+                    || e.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION) => {}
             Err(e) => return Err(e.into()),
         }
     }

@@ -11,11 +11,16 @@ pub const COLUMNS: &str = "u.id, u.username, u.nickname, u.avatar";
 
 /// Reads a row selected with [`COLUMNS`].
 pub fn from_row(row: &Row) -> User {
+    from_row_at(row, 0)
+}
+
+/// Reads the [`COLUMNS`] that start at column `start` of a wider row.
+pub fn from_row_at(row: &Row, start: usize) -> User {
     User {
-        id: row.get(0),
-        username: row.get(1),
-        nickname: row.get(2),
-        avatar: row.get(3),
+        id: row.get(start),
+        username: row.get(start + 1),
+        nickname: row.get(start + 2),
+        avatar: row.get(start + 3),
     }
 }
 

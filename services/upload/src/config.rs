@@ -5,6 +5,9 @@ use std::{net::SocketAddr, time::Duration};
 use clap::Parser;
 use natter_common::media_limits::MediaLimitsArgs;
 
+/// The development token secret, shared with the hub's default; never for production.
+pub const DEV_TOKEN_SECRET: &str = "natter-dev-secret-change-me";
+
 /// Settings of the upload service. Every field is an environment variable or a flag.
 #[derive(Debug, Clone, Parser)]
 #[command(name = "natter-upload", version, about)]
@@ -23,7 +26,7 @@ pub struct Config {
     #[arg(
         long,
         env = "TOKEN_SECRET",
-        default_value = "natter-dev-secret-change-me",
+        default_value = DEV_TOKEN_SECRET,
         hide_env_values = true
     )]
     pub token_secret: String,
@@ -59,6 +62,9 @@ pub struct Config {
     /// Seconds a presigned URL stays valid.
     #[arg(long, env = "PRESIGN_TTL_SECS", default_value_t = 300)]
     pub presign_ttl_secs: u64,
+    /// Most upload bodies read at once; further uploads wait, so memory stays bounded.
+    #[arg(long, env = "UPLOAD_CONCURRENCY", default_value_t = 16)]
+    pub upload_concurrency: usize,
     /// Most uploads decoded at once (each on a blocking thread).
     #[arg(long, env = "DECODE_CONCURRENCY", default_value_t = 4)]
     pub decode_concurrency: usize,
@@ -67,6 +73,7 @@ pub struct Config {
 }
 
 impl Config {
+    /// How long presigned URLs (PUT and GET) stay valid.
     pub fn presign_ttl(&self) -> Duration {
         Duration::from_secs(self.presign_ttl_secs)
     }

@@ -21,6 +21,9 @@ pub struct Application {
 impl Application {
     /// Connects to the database (migrating it) and storage, and binds the listener.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
+        if config.token_secret == crate::config::DEV_TOKEN_SECRET {
+            tracing::warn!("TOKEN_SECRET is the development default; set a secret in production");
+        }
         natter_common::telemetry::metrics_handle();
         let pool = natter_db::connect(&config.database_url, 8).await?;
         let storage = Storage::connect(&config).await;
@@ -32,6 +35,7 @@ impl Application {
             pool,
             storage,
             limits: Arc::new(config.media.limits()),
+            intake: Arc::new(Semaphore::new(config.upload_concurrency.max(1))),
             decoding: Arc::new(Semaphore::new(config.decode_concurrency.max(1))),
             config: Arc::new(config.clone()),
         };

@@ -18,6 +18,8 @@ pub struct AppState {
     pub storage: Storage,
     pub limits: Arc<MediaLimits>,
     pub config: Arc<Config>,
+    /// Caps how many upload bodies are held in memory at once.
+    pub intake: Arc<Semaphore>,
     /// Caps how many uploads are decoded at once, so memory stays bounded.
     pub decoding: Arc<Semaphore>,
 }

@@ -74,6 +74,7 @@ async fn login(
     }
 }
 
+#[tracing::instrument(skip(state, user), fields(user = user.id()))]
 async fn me(State(state): State<AppState>, user: AuthUser) -> ApiResult<Json<User>> {
     let client = state.pool.get().await?;
     let me = users::by_id(&client, user.id())

@@ -38,6 +38,7 @@ async fn add(
     Ok((StatusCode::CREATED, Json(Contact { user, online })))
 }
 
+#[tracing::instrument(skip(state, me), fields(user = me.id()))]
 async fn list(State(state): State<AppState>, me: AuthUser) -> ApiResult<Json<Vec<Contact>>> {
     let client = state.pool.get().await?;
     let found = contacts::of_user(&client, me.id()).await?;

@@ -1,10 +1,8 @@
 //! Conversations: the list with unread counts, history pages, and opening a direct conversation.
 
-use std::collections::HashMap;
-
 use axum::{Json, Router, extract::State, routing::get, routing::post};
 use natter_common::AuthUser;
-use natter_db::{conversations, groups, history, users};
+use natter_db::{conversations, history, users};
 use natter_protocol::{ConversationSummary, DirectConversation, HistoryPage, OpenDirectRequest};
 use serde::Deserialize;
 
@@ -25,49 +23,17 @@ pub fn router() -> Router<AppState> {
 }
 
 /// Every conversation of the caller, most recent activity first.
+#[tracing::instrument(skip(state, me), fields(user = me.id()))]
 async fn list(
     State(state): State<AppState>,
     me: AuthUser,
 ) -> ApiResult<Json<Vec<ConversationSummary>>> {
     let client = state.pool.get().await?;
-    let rows = history::conversations_of(&client, me.id()).await?;
-    let convs: Vec<i64> = rows.iter().map(|r| r.conv).collect();
-    let peers: Vec<i64> = rows.iter().filter_map(|r| r.peer).collect();
-    let mut last = history::last_messages(&client, &convs).await?;
-    let people: HashMap<i64, _> = users::by_ids(&client, &peers)
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u))
-        .collect();
-    let mut my_groups: HashMap<i64, _> = groups::of_user(&client, me.id())
-        .await?
-        .into_iter()
-        .map(|g| (g.id, g))
-        .collect();
-    let mut summaries: Vec<ConversationSummary> = rows
-        .into_iter()
-        .map(|row| ConversationSummary {
-            conv: row.conv,
-            kind: if row.group.is_some() {
-                "group"
-            } else {
-                "direct"
-            }
-            .to_owned(),
-            peer: row.peer.and_then(|p| people.get(&p).cloned()),
-            group: row.group.and_then(|g| my_groups.remove(&g)),
-            last_seq: row.last_seq,
-            read_seq: row.read_seq,
-            peer_read_seq: row.peer_read_seq,
-            unread: row.unread,
-            last_message: last.remove(&row.conv),
-        })
-        .collect();
-    summaries.sort_by_key(|s| std::cmp::Reverse(s.last_message.as_ref().map_or(0, |m| m.ts)));
-    Ok(Json(summaries))
+    Ok(Json(history::conversation_list(&client, me.id()).await?))
 }
 
 /// Gets (or creates) the direct conversation with another user, before any message.
+#[tracing::instrument(skip(state, me), fields(user = me.id()))]
 async fn open_direct(
     State(state): State<AppState>,
     me: AuthUser,
@@ -93,6 +59,7 @@ struct PageQuery {
 }
 
 /// A page of history, newest first; `before` pages back by seq. Not a member: 404.
+#[tracing::instrument(skip(state, me), fields(user = me.id()))]
 async fn messages(
     State(state): State<AppState>,
     me: AuthUser,

@@ -24,6 +24,7 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/dev/login", post(dev_login))
 }
 
+#[tracing::instrument(skip(state, body), fields(demo = body.id))]
 async fn dev_login(
     State(state): State<AppState>,
     Body(body): Body<DevLoginRequest>,
@@ -31,9 +32,11 @@ async fn dev_login(
     if !state.config.dev_login {
         return Err(ApiError::NotFound("route"));
     }
-    let index = usize::try_from(body.id - 1).map_err(|_| ApiError::NotFound("demo user"))?;
-    let (username, _) = DEMO_USERS
-        .get(index)
+    let (username, _) = body
+        .id
+        .checked_sub(1)
+        .and_then(|index| usize::try_from(index).ok())
+        .and_then(|index| DEMO_USERS.get(index))
         .ok_or(ApiError::NotFound("demo user"))?;
     let client = state.pool.get().await?;
     let (user, _) = users::with_hash(&client, username)

@@ -44,6 +44,7 @@ async fn create(
     Ok((StatusCode::CREATED, Json(group)))
 }
 
+#[tracing::instrument(skip(state, me), fields(user = me.id()))]
 async fn mine(State(state): State<AppState>, me: AuthUser) -> ApiResult<Json<Vec<Group>>> {
     let client = state.pool.get().await?;
     Ok(Json(groups::of_user(&client, me.id()).await?))
@@ -55,9 +56,10 @@ struct SearchQuery {
     q: String,
 }
 
+#[tracing::instrument(skip(state, me), fields(user = me.id()))]
 async fn search(
     State(state): State<AppState>,
-    _me: AuthUser,
+    me: AuthUser,
     Query(query): Query<SearchQuery>,
 ) -> ApiResult<Json<Vec<Group>>> {
     let q = query.q.trim();
@@ -100,6 +102,7 @@ async fn leave(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[tracing::instrument(skip(state, me), fields(user = me.id()))]
 async fn members(
     State(state): State<AppState>,
     me: AuthUser,

@@ -27,9 +27,10 @@ struct SearchQuery {
     q: String,
 }
 
+#[tracing::instrument(skip(state, me), fields(user = me.id()))]
 async fn search(
     State(state): State<AppState>,
-    _user: AuthUser,
+    me: AuthUser,
     Query(query): Query<SearchQuery>,
 ) -> ApiResult<Json<Vec<User>>> {
     let q = query.q.trim();
@@ -40,9 +41,10 @@ async fn search(
     Ok(Json(users::search(&client, q, SEARCH_LIMIT).await?))
 }
 
+#[tracing::instrument(skip(state, me), fields(user = me.id()))]
 async fn by_id(
     State(state): State<AppState>,
-    _user: AuthUser,
+    me: AuthUser,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<User>> {
     let client = state.pool.get().await?;

@@ -103,7 +103,8 @@ async fn user_exists(realtime: &Realtime, user: i64) -> Result<bool, FrameError>
     Ok(exists)
 }
 
-/// Images and voice must name media of that kind owned by the sender; the server sets their URLs.
+/// Images and voice must name media of that kind owned by the sender; the server sets their URLs
+/// (and, for voice, the measured duration and waveform in `memo`).
 /// Stickers may only point at the stickers shipped with the page.
 async fn check_media(
     realtime: &Realtime,
@@ -129,14 +130,18 @@ async fn check_media(
         .and_then(|s| uuid::Uuid::parse_str(s).ok())
         .ok_or(FrameError::BadMedia)?;
     let client = realtime.inner.pool.get().await.map_err(unavailable)?;
-    if !messages::media_is_owned(&client, id, sender, kind)
+    let facts = messages::owned_media(&client, id, sender, kind)
         .await
         .map_err(unavailable)?
-    {
-        return Err(FrameError::BadMedia);
-    }
+        .ok_or(FrameError::BadMedia)?;
     message.url = Some(format!("/media/{id}"));
     message.pic = (kind == "image").then(|| format!("/media/{id}/thumb"));
+    if kind == "voice" {
+        // What the page shows is what the upload service measured, not what a client claims.
+        let memo =
+            serde_json::json!({"duration_ms": facts.duration_ms, "waveform": facts.waveform});
+        message.memo = Some(memo.to_string());
+    }
     Ok(Some(id))
 }
 

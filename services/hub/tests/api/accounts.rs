@@ -143,3 +143,48 @@ async fn health_readiness_config_and_metrics_answer() {
         "metrics are exported"
     );
 }
+
+#[tokio::test]
+async fn the_nickname_defaults_to_the_username_and_login_ignores_case() {
+    let app = spawn_app().await;
+    let (status, registered) = app
+        .post(
+            "/api/v1/register",
+            None,
+            &json!({"username": "dora_2", "password": "correct horse"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{registered}");
+    assert_eq!(registered["user"]["nickname"], "dora_2");
+    let (user, token) = app.login(" DORA_2 ").await;
+    assert_eq!(user.username, "dora_2");
+    let (status, found) = app
+        .get(&format!("/api/v1/users/{}", user.id), Some(&token))
+        .await;
+    assert_eq!((status, &found["username"]), (200, &json!("dora_2")));
+    assert_eq!(app.get("/api/v1/users/987654", Some(&token)).await.0, 404);
+    assert_eq!(app.get("/api/v1/users/abc", Some(&token)).await.0, 400);
+}
+
+#[tokio::test]
+async fn a_test_database_is_dropped_with_its_app() {
+    let app = spawn_app().await;
+    let name = app.db_url.rsplit('/').next().expect("name").to_owned();
+    let admin =
+        natter_db::connect_without_migrating("postgres://postgres@127.0.0.1:5432/postgres", 1)
+            .await
+            .expect("admin pool");
+    let exists = || async {
+        admin
+            .get()
+            .await
+            .expect("admin connection")
+            .query_opt("select 1 from pg_database where datname = $1", &[&name])
+            .await
+            .expect("query")
+            .is_some()
+    };
+    assert!(exists().await, "the app has its own database");
+    drop(app);
+    assert!(!exists().await, "dropping the app drops its database");
+}

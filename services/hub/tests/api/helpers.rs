@@ -1,6 +1,6 @@
 //! The test harness: a real hub on a random port, a fresh database per test, HTTP and WebSocket clients.
 
-use std::time::Duration;
+use std::{net::SocketAddr, time::Duration};
 
 use futures_util::{SinkExt, StreamExt};
 use natter_db::Pool;
@@ -15,13 +15,25 @@ use tokio::{
 };
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, tungstenite::Message};
 
+/// The PostgreSQL server of the tests; each test makes its own database there.
+const TEST_PG: &str = "postgres://postgres@127.0.0.1:5432";
+/// Password of the users made by [`TestApp::register`].
+pub const TEST_PASSWORD: &str = "correct horse";
+
 /// A running hub and what a test needs to talk to it.
+///
+/// Dropping it drops the test's database, unless the test panicked or `KEEP_TEST_DB` is set
+/// (then the database is kept for inspection and its name printed).
 pub struct TestApp {
+    /// Where the hub listens (changes on [`TestApp::restart`]).
+    pub addr: SocketAddr,
     pub base_url: String,
     pub ws_url: String,
     pub pool: Pool,
     pub http: reqwest::Client,
     pub config: Config,
+    /// URL of this test's own database (`natter_test_<uuid>`).
+    pub db_url: String,
     stop: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<()>>,
 }
@@ -38,21 +50,20 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
     } else {
         "off"
     });
-    let db_url = format!(
-        "postgres://postgres@127.0.0.1:5432/natter_test_{}",
-        uuid::Uuid::new_v4().simple()
-    );
+    let db_url = format!("{TEST_PG}/natter_test_{}", uuid::Uuid::new_v4().simple());
     let mut config = Config::for_tests(db_url.clone());
     tweak(&mut config);
     let pool = natter_db::connect_without_migrating(&db_url, 4)
         .await
         .expect("test pool");
     let mut app = TestApp {
+        addr: SocketAddr::from(([127, 0, 0, 1], 0)),
         base_url: String::new(),
         ws_url: String::new(),
         pool,
         http: reqwest::Client::new(),
         config,
+        db_url,
         stop: None,
         server: None,
     };
@@ -66,6 +77,7 @@ impl TestApp {
             .await
             .expect("hub builds");
         let addr = app.local_addr();
+        self.addr = addr;
         self.base_url = format!("http://{addr}");
         self.ws_url = format!("ws://{addr}/ws");
         let (stop, stopped) = oneshot::channel::<()>();
@@ -95,11 +107,20 @@ impl TestApp {
         self.start().await;
     }
 
-    /// Registers a user (password "correct horse"); returns the user and a token.
+    /// Registers a user (password [`TEST_PASSWORD`]); returns the user and a token.
     pub async fn register(&self, username: &str) -> (User, String) {
-        let body = json!({"username": username, "password": "correct horse", "nickname": username});
+        let body = json!({"username": username, "password": TEST_PASSWORD, "nickname": username});
         let (status, answer) = self.post("/api/v1/register", None, &body).await;
         assert_eq!(status, 201, "register {username}: {answer}");
+        let user: User = serde_json::from_value(answer["user"].clone()).expect("user");
+        (user, answer["token"].as_str().expect("token").to_owned())
+    }
+
+    /// Logs a registered user in (password [`TEST_PASSWORD`]); returns the user and a fresh token.
+    pub async fn login(&self, username: &str) -> (User, String) {
+        let body = json!({"username": username, "password": TEST_PASSWORD});
+        let (status, answer) = self.post("/api/v1/login", None, &body).await;
+        assert_eq!(status, 200, "login {username}: {answer}");
         let user: User = serde_json::from_value(answer["user"].clone()).expect("user");
         (user, answer["token"].as_str().expect("token").to_owned())
     }
@@ -224,6 +245,40 @@ impl TestApp {
             String::from_utf8_lossy(&head)
         );
         RawSocket { stream }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if std::thread::panicking() || std::env::var_os("KEEP_TEST_DB").is_some() {
+            eprintln!("test database kept: {}", self.db_url);
+            return;
+        }
+        let Some(name) = self.db_url.rsplit('/').next().map(str::to_owned) else {
+            return;
+        };
+        // Drop cannot await, and the test's runtime may be single-threaded: use a runtime of our own
+        // on another thread. FORCE ends the sessions the hub (still running) may hold.
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            runtime.block_on(async move {
+                let admin = natter_db::connect_without_migrating(&format!("{TEST_PG}/postgres"), 1)
+                    .await
+                    .ok()?;
+                let client = admin.get().await.ok()?;
+                client
+                    .batch_execute(&format!("drop database if exists \"{name}\" with (force)"))
+                    .await
+                    .ok()
+            })
+        })
+        .join();
+        if !matches!(dropped, Ok(Some(()))) {
+            eprintln!("could not drop test database {}", self.db_url);
+        }
     }
 }
 

@@ -155,4 +155,34 @@ async fn the_conversation_list_counts_unread_and_shows_the_last_message() {
         opened["conv"], direct["conv"],
         "the same conversation, not a new one"
     );
+
+    // A group message makes the group the most recent conversation.
+    let group_id = group["id"].as_i64().expect("id");
+    alice_ws
+        .send_json(json!({"cmd": 11, "dstid": group_id, "cid": "g1", "content": "to the crew"}))
+        .await;
+    alice_ws
+        .recv_until(
+            |v| v["cid"] == "g1" && v["cmd"] == 20,
+            std::time::Duration::from_secs(10),
+        )
+        .await;
+    let (_, list) = app.get("/api/v1/conversations", Some(&bob_token)).await;
+    assert_eq!(list.as_array().map(Vec::len), Some(2), "{list}");
+    let first = &list[0];
+    assert_eq!(first["kind"], "group", "{list}");
+    assert_eq!(first["conv"], group["conv"]);
+    assert_eq!(first["group"]["id"], group_id);
+    assert_eq!(first["group"]["member_count"], 2);
+    assert_eq!(first["last_message"]["content"], "to the crew");
+    assert_eq!(
+        (first["last_seq"].as_i64(), first["unread"].as_i64()),
+        (Some(1), Some(1))
+    );
+    assert!(first.get("peer").is_none(), "a group has no peer: {first}");
+    assert_eq!(list[1]["kind"], "direct");
+    assert!(
+        list[1].get("group").is_none(),
+        "a direct conversation has no group"
+    );
 }

@@ -58,6 +58,30 @@ async fn bad_contact_requests_are_refused() {
 }
 
 #[tokio::test]
+async fn adding_a_contact_twice_keeps_one_link_each_way() {
+    let app = spawn_app().await;
+    let (alice, alice_token) = app.register("alice").await;
+    let (bob, bob_token) = app.register("bob").await;
+    app.add_contact(&alice_token, bob.id).await;
+    app.add_contact(&alice_token, bob.id).await;
+    app.add_contact(&bob_token, alice.id).await;
+    for token in [&alice_token, &bob_token] {
+        let (_, contacts) = app.get("/api/v1/contacts", Some(token)).await;
+        assert_eq!(contacts.as_array().map(Vec::len), Some(1), "{contacts}");
+    }
+    let links: i64 = app
+        .pool
+        .get()
+        .await
+        .expect("db")
+        .query_one("select count(*) from contacts", &[])
+        .await
+        .expect("count")
+        .get(0);
+    assert_eq!(links, 2, "one row each way");
+}
+
+#[tokio::test]
 async fn users_can_be_found_by_name() {
     let app = spawn_app().await;
     let (_, token) = app.register("alice").await;
@@ -93,8 +117,9 @@ async fn groups_can_be_created_joined_listed_and_left() {
         .await;
     assert_eq!(found[0]["id"], id);
     app.join_group(&joiner_token, id).await;
+    app.join_group(&joiner_token, id).await;
     let (_, mine) = app.get("/api/v1/groups", Some(&joiner_token)).await;
-    assert_eq!(mine[0]["member_count"], 2);
+    assert_eq!(mine[0]["member_count"], 2, "joining twice is harmless");
 
     let (status, members) = app
         .get(&format!("/api/v1/groups/{id}/members"), Some(&owner_token))
@@ -128,6 +153,17 @@ async fn groups_can_be_created_joined_listed_and_left() {
     assert_eq!(mine, json!([]));
     let (status, _) = app
         .post(
+            &format!("/api/v1/groups/{id}/leave"),
+            Some(&joiner_token),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(status, 404, "not a member any more");
+    let history = format!("/api/v1/conversations/{}/messages", group["conv"]);
+    assert_eq!(app.get(&history, Some(&joiner_token)).await.0, 404);
+    assert_eq!(app.get(&history, Some(&owner_token)).await.0, 200);
+    let (status, _) = app
+        .post(
             "/api/v1/groups/999999/join",
             Some(&joiner_token),
             &json!({}),
@@ -150,12 +186,33 @@ async fn dev_login_is_off_unless_enabled() {
     let (status, _) = app.post("/api/v1/dev/login", None, &json!({"id": 1})).await;
     assert_eq!(status, 404);
 
-    let dev = crate::helpers::spawn_app_with(|c| c.dev_login = true).await;
+    let mut dev = crate::helpers::spawn_app_with(|c| c.dev_login = true).await;
+    for id in [0, 4, -1, i64::MIN, i64::MAX] {
+        let (status, _) = dev
+            .post("/api/v1/dev/login", None, &json!({"id": id}))
+            .await;
+        assert_eq!(status, 404, "no demo user {id}");
+    }
+    // Seeding again at the next start changes nothing.
+    dev.restart().await;
     let (status, body) = dev.post("/api/v1/dev/login", None, &json!({"id": 2})).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["user"]["username"], "bob");
     let token = body["token"].as_str().expect("token");
     let (_, groups) = dev.get("/api/v1/groups", Some(token)).await;
+    assert_eq!(groups.as_array().map(Vec::len), Some(1), "{groups}");
     assert_eq!(groups[0]["name"], "Demo");
     assert_eq!(groups[0]["member_count"], 3);
+    let (_, contacts) = dev.get("/api/v1/contacts", Some(token)).await;
+    assert_eq!(contacts.as_array().map(Vec::len), Some(2), "{contacts}");
+    let users: i64 = dev
+        .pool
+        .get()
+        .await
+        .expect("db")
+        .query_one("select count(*) from users", &[])
+        .await
+        .expect("count")
+        .get(0);
+    assert_eq!(users, 3);
 }

@@ -39,7 +39,10 @@ pub async fn verify(
 pub async fn keep(state: &AppState, owner: i64, processed: Processed) -> UploadResult<MediaInfo> {
     let sha = hex::encode(Sha256::digest(&processed.body));
     let object_key = format!("media/{sha}");
-    let thumb_key = processed.thumb.as_ref().map(|_| format!("thumbs/{sha}"));
+    let thumb_key = processed
+        .thumb
+        .as_ref()
+        .map(|(_, mime)| format!("thumbs/{sha}.{}", extension(mime)));
     state
         .storage
         .put(&object_key, processed.body.clone(), processed.mime)
@@ -97,6 +100,11 @@ async fn forget_unused(state: &AppState, keys: [Option<String>; 2]) {
             tracing::warn!(key, error = %e, "could not delete an unused object");
         }
     }
+}
+
+/// The file extension of a thumbnail's type (thumbnails are JPEG or PNG).
+fn extension(mime: &str) -> &'static str {
+    if mime == "image/png" { "png" } else { "jpg" }
 }
 
 /// What a client learns about stored media.

@@ -37,6 +37,13 @@ async fn upload(
     user: AuthUser,
     request: Request,
 ) -> UploadResult<(StatusCode, Json<MediaInfo>)> {
+    // Wait for a slot before reading the body: at most `upload_concurrency` bodies are in memory.
+    let _slot = state
+        .intake
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|e| UploadError::Internal(e.into()))?;
     let (bytes, declared) = read_file(&state, request).await?;
     let processed = store::verify(&state, bytes, declared, None).await?;
     let info = store::keep(&state, user.id(), processed).await?;

@@ -59,7 +59,13 @@ pub fn stop_garage(env: &S3Env) {
 pub fn shared() -> &'static S3Env {
     static GARAGE: OnceLock<S3Env> = OnceLock::new();
     GARAGE.get_or_init(|| {
-        let names = ["S3_ENDPOINT", "S3_REGION", "S3_BUCKET", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"];
+        let names = [
+            "S3_ENDPOINT",
+            "S3_REGION",
+            "S3_BUCKET",
+            "AWS_ACCESS_KEY_ID",
+            "AWS_SECRET_ACCESS_KEY",
+        ];
         let from_env: HashMap<String, String> = names
             .iter()
             .filter_map(|n| std::env::var(n).ok().map(|v| ((*n).to_owned(), v)))
