@@ -21,9 +21,17 @@ use serde_json::json;
 struct Args {
     #[arg(long, default_value = "http://127.0.0.1:8089")]
     url: String,
-    #[arg(long, env = "DATABASE_URL", default_value = "postgres://postgres@127.0.0.1:5432/natter")]
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "postgres://postgres@127.0.0.1:5432/natter"
+    )]
     database_url: String,
-    #[arg(long, env = "TOKEN_SECRET", default_value = "natter-dev-secret-change-me")]
+    #[arg(
+        long,
+        env = "TOKEN_SECRET",
+        default_value = "natter-dev-secret-change-me"
+    )]
     token_secret: String,
     /// Pid of the upload service, for its RSS.
     #[arg(long)]
@@ -96,14 +104,24 @@ fn noise_png_10mib() -> Vec<u8> {
 
 fn encode(picture: DynamicImage, format: ImageFormat) -> Vec<u8> {
     let mut out = Vec::new();
-    picture.write_to(&mut Cursor::new(&mut out), format).expect("encode");
+    picture
+        .write_to(&mut Cursor::new(&mut out), format)
+        .expect("encode");
     out
 }
 
 fn voice_30s() -> anyhow::Result<Vec<u8>> {
     let path = std::env::temp_dir().join(format!("natter-bench-{}.ogg", std::process::id()));
     let status = std::process::Command::new("ffmpeg")
-        .args(["-loglevel", "error", "-y", "-f", "lavfi", "-i", "sine=frequency=220:duration=30"])
+        .args([
+            "-loglevel",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=220:duration=30",
+        ])
         .args(["-ac", "1", "-c:a", "libopus", "-b:a", "32k"])
         .arg(&path)
         .status()?;
@@ -111,7 +129,13 @@ fn voice_30s() -> anyhow::Result<Vec<u8>> {
     Ok(std::fs::read(path)?)
 }
 
-async fn upload(http: &reqwest::Client, args: &Args, token: &str, body: Vec<u8>, mime: &str) -> anyhow::Result<()> {
+async fn upload(
+    http: &reqwest::Client,
+    args: &Args,
+    token: &str,
+    body: Vec<u8>,
+    mime: &str,
+) -> anyhow::Result<()> {
     let response = http
         .post(format!("{}/api/v1/media", args.url))
         .bearer_auth(token)
@@ -119,12 +143,22 @@ async fn upload(http: &reqwest::Client, args: &Args, token: &str, body: Vec<u8>,
         .body(body)
         .send()
         .await?;
-    anyhow::ensure!(response.status() == 201, "upload answered {}", response.status());
+    anyhow::ensure!(
+        response.status() == 201,
+        "upload answered {}",
+        response.status()
+    );
     Ok(())
 }
 
 /// p50 and p99 in milliseconds of sequential uploads of `body`.
-async fn latency(http: &reqwest::Client, args: &Args, token: &str, body: &[u8], mime: &str) -> anyhow::Result<(f64, f64)> {
+async fn latency(
+    http: &reqwest::Client,
+    args: &Args,
+    token: &str,
+    body: &[u8],
+    mime: &str,
+) -> anyhow::Result<(f64, f64)> {
     let mut histogram = Histogram::<u64>::new(3)?;
     for _ in 0..args.samples {
         let started = Instant::now();
@@ -149,7 +183,12 @@ async fn throughput(
     let deadline = started + Duration::from_secs(args.seconds);
     let mut tasks = Vec::new();
     for _ in 0..clients {
-        let (http, body, token, url) = (http.clone(), body.clone(), token.to_owned(), args.url.clone());
+        let (http, body, token, url) = (
+            http.clone(),
+            body.clone(),
+            token.to_owned(),
+            args.url.clone(),
+        );
         tasks.push(tokio::spawn(async move {
             let mut done = 0u64;
             while Instant::now() < deadline {
@@ -174,11 +213,21 @@ async fn throughput(
 }
 
 /// Peak RSS (MiB) of the service while `clients` upload ~10 MiB images at once.
-async fn peak_rss(http: &reqwest::Client, args: &Args, token: &str, clients: usize) -> anyhow::Result<Option<f64>> {
+async fn peak_rss(
+    http: &reqwest::Client,
+    args: &Args,
+    token: &str,
+    clients: usize,
+) -> anyhow::Result<Option<f64>> {
     let big = Arc::new(noise_png_10mib());
     let mut tasks = Vec::new();
     for _ in 0..clients {
-        let (http, big, token, url) = (http.clone(), big.clone(), token.to_owned(), args.url.clone());
+        let (http, big, token, url) = (
+            http.clone(),
+            big.clone(),
+            token.to_owned(),
+            args.url.clone(),
+        );
         tasks.push(tokio::spawn(async move {
             http.post(format!("{url}/api/v1/media"))
                 .bearer_auth(&token)
