@@ -98,3 +98,14 @@ pub async fn by_ids(client: &impl GenericClient, ids: &[i64]) -> DbResult<Vec<Us
         .await?;
     Ok(rows.iter().map(from_row).collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::escape_like;
+
+    #[test]
+    fn like_wildcards_are_escaped() {
+        assert_eq!(escape_like(r"50%_off\"), r"50\%\_off\\");
+        assert_eq!(escape_like("plain"), "plain");
+    }
+}
