@@ -1,7 +1,6 @@
-// HTTP calls to the hub and the upload service, and the signed-in session.
+// The HTTP side: the hub's JSON API and the upload service, with errors turned into plain words.
 
-const SESSION_KEY = 'natter_session';
-
+/** A failed call: `status` (0 when the server could not be reached), `code`, and a plain message. */
 export class ApiError extends Error {
   constructor(status, code, message) {
     super(message);
@@ -10,25 +9,49 @@ export class ApiError extends Error {
   }
 }
 
-/** The saved session `{token, user}`, or null. */
-export function loadSession() {
-  try {
-    return JSON.parse(localStorage.getItem(SESSION_KEY));
-  } catch {
-    return null;
-  }
+const PLAIN = {
+  bad_credentials: 'That username and password do not match.',
+  conflict: 'That username is already taken.',
+  token_expired: 'Your session has expired. Please sign in again.',
+  invalid_token: 'Your session is no longer valid. Please sign in again.',
+  unauthenticated: 'Please sign in first.',
+  unavailable: 'The server is busy right now. Please try again in a moment.',
+  internal: 'Something went wrong on the server. Please try again.',
+  not_found: 'That could not be found.',
+};
+
+/** Turns an error body `{error:{code,message}}` into an ApiError worded for people. */
+function toError(status, body) {
+  const code = body?.error?.code ?? (status === 413 ? 'too_large' : 'error');
+  const given = body?.error?.message;
+  const message = PLAIN[code] ?? (given ? sentence(given) : `The request failed (HTTP ${status}).`);
+  return new ApiError(status, code, message);
 }
 
-export function saveSession(session) {
-  localStorage.setItem(SESSION_KEY, JSON.stringify(session));
+function sentence(text) {
+  const s = String(text).trim();
+  return s.charAt(0).toUpperCase() + s.slice(1) + (/[.!?]$/.test(s) ? '' : '.');
 }
 
-export function clearSession() {
-  localStorage.removeItem(SESSION_KEY);
+/** The signed-in user's token, read by every call. */
+let token = null;
+
+export function setToken(value) {
+  token = value;
 }
 
-/** Calls the hub's JSON API; throws ApiError with the server's plain-words message. */
-export async function api(path, { method = 'GET', body, token } = {}) {
+export function getToken() {
+  return token;
+}
+
+/** Listeners told when a call answers 401 (the session is over). */
+const unauthorized = new Set();
+export function onUnauthorized(fn) {
+  unauthorized.add(fn);
+}
+
+/** Calls the hub: `api('/api/v1/x', {method, body})`; resolves with the JSON answer or null. */
+export async function api(path, { method = 'GET', body } = {}) {
   const headers = {};
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (token) headers.authorization = `Bearer ${token}`;
@@ -36,39 +59,68 @@ export async function api(path, { method = 'GET', body, token } = {}) {
   try {
     response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   } catch {
-    throw new ApiError(0, 'offline', 'The server cannot be reached. Check your connection.');
+    throw new ApiError(0, 'offline', 'The server cannot be reached. Check your connection and try again.');
   }
   const text = await response.text();
   let data = null;
-  try { data = text ? JSON.parse(text) : null; } catch { /* not JSON */ }
+  try {
+    data = text ? JSON.parse(text) : null;
+  } catch {
+    data = null;
+  }
   if (!response.ok) {
-    const error = data?.error ?? {};
-    throw new ApiError(response.status, error.code ?? 'error', error.message ?? `Request failed (${response.status})`);
+    const error = toError(response.status, data);
+    if (response.status === 401 && token && !path.endsWith('/login')) unauthorized.forEach((fn) => fn(error));
+    throw error;
   }
   return data;
 }
 
-/** Uploads a file to the upload service with progress; resolves with the stored media. */
-export function uploadMedia(config, token, file, onProgress) {
-  return new Promise((resolve, reject) => {
-    const xhr = new XMLHttpRequest();
-    xhr.open('POST', `${config.upload_url}/api/v1/media`);
-    xhr.setRequestHeader('authorization', `Bearer ${token}`);
-    xhr.upload.onprogress = (e) => e.lengthComputable && onProgress(e.loaded / e.total);
+/**
+ * Uploads a file to `{uploadUrl}/api/v1/media` with progress (0..1); resolves with the stored media
+ * `{id, kind, mime, size, width, height, duration_ms, waveform, url, thumb_url}`.
+ * Returns `{promise, abort}`.
+ */
+export function uploadMedia(uploadUrl, file, onProgress) {
+  const xhr = new XMLHttpRequest();
+  const promise = new Promise((resolve, reject) => {
+    xhr.open('POST', `${uploadUrl}/api/v1/media`);
+    if (token) xhr.setRequestHeader('authorization', `Bearer ${token}`);
+    xhr.upload.onprogress = (e) => e.lengthComputable && onProgress?.(e.loaded / e.total);
     xhr.onload = () => {
       let data = null;
-      try { data = JSON.parse(xhr.responseText); } catch { /* not JSON */ }
-      if (xhr.status === 201) resolve(data);
-      else reject(new ApiError(xhr.status, data?.error?.code ?? 'error', data?.error?.message ?? `Upload failed (${xhr.status})`));
+      try {
+        data = JSON.parse(xhr.responseText);
+      } catch {
+        data = null;
+      }
+      if (xhr.status === 201 || xhr.status === 200) resolve(data);
+      else reject(uploadError(xhr.status, data));
     };
-    xhr.onerror = () => reject(new ApiError(0, 'offline', 'The upload service cannot be reached.'));
+    xhr.onerror = () => reject(new ApiError(0, 'offline', 'The upload service cannot be reached. Please try again.'));
+    xhr.onabort = () => reject(new ApiError(0, 'aborted', 'The upload was cancelled.'));
     const form = new FormData();
     form.append('file', file, file.name || 'upload');
     xhr.send(form);
   });
+  return { promise, abort: () => xhr.abort() };
 }
 
-/** A URL of the upload service that carries the token (for <img> and <audio>). */
-export function mediaUrl(config, token, path) {
-  return `${config.upload_url}${path}?token=${encodeURIComponent(token)}`;
+function uploadError(status, body) {
+  const known = {
+    413: 'That file is too large to send.',
+    415: 'That kind of file cannot be sent. Please choose a JPEG, PNG, GIF or WebP image.',
+    422: 'That file could not be read. It may be damaged.',
+  };
+  if (status === 401) return new ApiError(401, 'invalid_token', PLAIN.invalid_token);
+  const error = toError(status, body);
+  if (known[status] && !body?.error?.message) error.message = known[status];
+  return error;
+}
+
+/** A URL of the upload service that carries the token, for <img> and <audio>. */
+export function mediaUrl(uploadUrl, path) {
+  if (!path) return '';
+  const sep = path.includes('?') ? '&' : '?';
+  return `${uploadUrl}${path}${sep}token=${encodeURIComponent(token ?? '')}`;
 }

@@ -1,117 +1,152 @@
-// The WebSocket to the hub: heartbeat, reconnection with backoff, catch-up, and an outbox of
-// unacknowledged messages that survives reloads and is re-sent with the same cid.
+// The WebSocket to the hub: connects with the token, sends a heartbeat (cmd 0), notices a dead
+// connection, and reconnects with exponential backoff and jitter. It knows nothing about chat:
+// chat.js listens to its events.
+//
+// Events: 'open', 'frame' {frame}, 'state' {state: 'connecting'|'online'|'offline', retryAt}.
 
-const HEARTBEAT_MISSES = 2;
+const BACKOFF_BASE_MS = 500;
+const BACKOFF_MAX_MS = 20000;
 
-export class HubSocket {
-  constructor({ token, userId, heartbeatSecs, onFrame, onStatus, cursors }) {
+export class HubSocket extends EventTarget {
+  /**
+   * `heartbeatMs`: how often a heartbeat goes out; `deadMs`: silence after which the connection
+   * counts as dead (the hub answers every heartbeat, so this is never hit on a live link).
+   */
+  constructor({ token, heartbeatMs, deadMs }) {
+    super();
     this.token = token;
-    this.heartbeatMs = Math.max(1, heartbeatSecs) * 1000;
-    this.onFrame = onFrame;
-    this.onStatus = onStatus;
-    this.cursors = cursors;
-    this.outboxKey = `natter_outbox_${userId}`;
+    this.heartbeatMs = heartbeatMs;
+    this.deadMs = deadMs;
     this.attempt = 0;
-    this.closed = false;
-    window.addEventListener('offline', () => this.drop());
-    window.addEventListener('online', () => this.reconnectSoon(0));
+    this.stopped = false;
+    this.ws = null;
+    this.state = 'connecting';
+    this.onOnline = () => this.reconnectNow();
+    this.onOffline = () => this.drop('offline');
+    window.addEventListener('online', this.onOnline);
+    window.addEventListener('offline', this.onOffline);
   }
 
-  /** Messages sent but not yet acknowledged, by cid. */
-  get outbox() {
-    try { return JSON.parse(localStorage.getItem(this.outboxKey)) ?? {}; } catch { return {}; }
-  }
-
-  set outbox(value) {
-    localStorage.setItem(this.outboxKey, JSON.stringify(value));
+  url() {
+    const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
+    return `${scheme}://${location.host}/ws?token=${encodeURIComponent(this.token)}`;
   }
 
   connect() {
-    if (this.closed) return;
-    const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
-    const ws = new WebSocket(`${scheme}://${location.host}/ws?token=${encodeURIComponent(this.token)}`);
+    if (this.stopped) return;
+    clearTimeout(this.retryTimer);
+    this.setState('connecting');
+    let ws;
+    try {
+      ws = new WebSocket(this.url());
+    } catch {
+      this.scheduleReconnect();
+      return;
+    }
     this.ws = ws;
     ws.onopen = () => {
+      if (this.ws !== ws) return;
       this.attempt = 0;
-      this.onStatus(true);
       this.lastHeard = Date.now();
-      this.send({ cmd: 30, cursors: this.cursors() });
-      for (const frame of Object.values(this.outbox)) this.send(frame);
       this.startHeartbeat();
+      this.setState('online');
+      this.dispatchEvent(new CustomEvent('open'));
     };
     ws.onmessage = (event) => {
+      if (this.ws !== ws) return;
       this.lastHeard = Date.now();
-      const frame = JSON.parse(event.data);
-      if (frame.cmd === 20) this.forget(frame.cid);
-      this.onFrame(frame);
+      let frame;
+      try {
+        frame = JSON.parse(event.data);
+      } catch {
+        return;
+      }
+      this.dispatchEvent(new CustomEvent('frame', { detail: { frame } }));
     };
     ws.onclose = () => {
       if (this.ws !== ws) return;
       this.ws = null;
       this.stopHeartbeat();
-      this.onStatus(false);
-      this.reconnectSoon();
+      this.scheduleReconnect();
     };
   }
 
-  /** Sends a chat message, keeping it in the outbox until the hub acknowledges it. */
-  sendMessage(frame) {
-    this.outbox = { ...this.outbox, [frame.cid]: frame };
-    this.send(frame);
+  get isOpen() {
+    return this.ws?.readyState === WebSocket.OPEN;
   }
 
-  forget(cid) {
-    const outbox = this.outbox;
-    if (cid in outbox) {
-      delete outbox[cid];
-      this.outbox = outbox;
-    }
-  }
-
+  /** Sends a frame if the connection is open; returns whether it went out. */
   send(frame) {
-    if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(frame));
+    if (!this.isOpen) return false;
+    try {
+      this.ws.send(JSON.stringify(frame));
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   startHeartbeat() {
     this.stopHeartbeat();
-    this.timer = setInterval(() => {
-      if (Date.now() - this.lastHeard > this.heartbeatMs * HEARTBEAT_MISSES) this.drop();
+    this.heartbeatTimer = setInterval(() => {
+      if (Date.now() - this.lastHeard > this.deadMs) this.drop('dead');
       else this.send({ cmd: 0 });
     }, this.heartbeatMs);
   }
 
   stopHeartbeat() {
-    clearInterval(this.timer);
+    clearInterval(this.heartbeatTimer);
   }
 
-  /** Gives up on the current connection (dead or offline) and schedules a new one. */
-  drop() {
+  /** Gives up on the current connection (dead, offline, or an ack that never came) and retries. */
+  drop(reason) {
     const ws = this.ws;
     this.ws = null;
     this.stopHeartbeat();
     if (ws) {
       ws.onclose = null;
-      ws.close();
+      ws.onmessage = null;
+      try {
+        ws.close(4000, reason);
+      } catch {
+        /* already closing */
+      }
     }
-    this.onStatus(false);
-    this.reconnectSoon();
+    this.scheduleReconnect();
   }
 
-  reconnectSoon(delay) {
-    clearTimeout(this.retry);
-    if (this.closed) return;
-    const backoff = delay ?? Math.min(15000, 500 * 2 ** this.attempt) * (0.5 + Math.random() / 2);
+  scheduleReconnect() {
+    if (this.stopped) return;
+    clearTimeout(this.retryTimer);
+    const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** this.attempt);
+    const delay = Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
     this.attempt += 1;
-    this.retry = setTimeout(() => {
-      if (this.ws && this.ws.readyState <= WebSocket.OPEN) return;
-      this.connect();
-    }, backoff);
+    this.retryAt = Date.now() + delay;
+    this.setState('offline');
+    this.retryTimer = setTimeout(() => this.connect(), delay);
   }
 
-  close() {
-    this.closed = true;
-    clearTimeout(this.retry);
+  /** Retries at once (the browser came back online, or the user asked). */
+  reconnectNow() {
+    if (this.stopped || this.isOpen || this.ws?.readyState === WebSocket.CONNECTING) return;
+    this.attempt = 0;
+    this.connect();
+  }
+
+  setState(state) {
+    this.state = state;
+    this.dispatchEvent(new CustomEvent('state', { detail: { state, retryAt: this.retryAt } }));
+  }
+
+  /** Closes for good (sign out). */
+  stop() {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
     this.stopHeartbeat();
-    this.ws?.close();
+    window.removeEventListener('online', this.onOnline);
+    window.removeEventListener('offline', this.onOffline);
+    const ws = this.ws;
+    this.ws = null;
+    ws?.close(1000, 'signed out');
   }
 }

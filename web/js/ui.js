@@ -1,85 +1,152 @@
-// Small rendering helpers: elements, avatars, times, message bubbles.
+// Small DOM and formatting helpers shared by every view: element building, avatars, times, toasts.
 
-import { emojiOnly, formatDuration } from './media.js';
-
-/** Creates an element: el('li', {class: 'x', dataset: {conv: 1}}, child, 'text'). */
-export function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs)) {
+/**
+ * Builds an element: h('li', {class: 'x', dataset: {conv: 1}, onclick: fn}, child, 'text').
+ * Text is always set as text, never parsed as HTML.
+ */
+export function h(tag, props = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [key, value] of Object.entries(props ?? {})) {
     if (value === undefined || value === null || value === false) continue;
-    if (key === 'dataset') Object.assign(node.dataset, value);
-    else if (key.startsWith('on')) node.addEventListener(key.slice(2), value);
-    else if (key === 'class') node.className = value;
-    else node.setAttribute(key, value === true ? '' : value);
+    if (key === 'class') el.className = value;
+    else if (key === 'text') el.textContent = value;
+    else if (key === 'dataset') Object.assign(el.dataset, value);
+    else if (key === 'style') Object.assign(el.style, value);
+    else if (key.startsWith('on')) el.addEventListener(key.slice(2), value);
+    else if (key === 'testid') el.dataset.testid = value;
+    else if (value === true) el.setAttribute(key, '');
+    else el.setAttribute(key, value);
   }
-  node.append(...children.flat().filter((c) => c !== null && c !== undefined && c !== false));
-  return node;
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    el.append(child instanceof Node ? child : String(child));
+  }
+  return el;
 }
 
-const PALETTE = ['#5b5bd6', '#e0627b', '#2fb47c', '#f08a3c', '#3a9bd9', '#9b59b6', '#16a39a'];
-
-export function avatar(name, { online, group } = {}) {
-  const color = PALETTE[[...name].reduce((sum, c) => sum + c.codePointAt(0), 0) % PALETTE.length];
-  const node = el('span', { class: group ? 'avatar group' : 'avatar', style: `background:${color}` }, (name[0] ?? '?').toUpperCase());
-  if (online !== undefined) node.append(el('i', { class: online ? 'dot online' : 'dot', 'aria-label': online ? 'online' : 'offline' }));
-  return node;
+/** An inline SVG icon from path data (stroke style, as in the page's static icons). */
+export function icon(paths, cls = '') {
+  const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
+  svg.setAttribute('viewBox', '0 0 24 24');
+  if (cls) svg.setAttribute('class', cls);
+  for (const d of [].concat(paths)) {
+    const path = document.createElementNS('http://www.w3.org/2000/svg', 'path');
+    path.setAttribute('d', d);
+    svg.append(path);
+  }
+  return svg;
 }
 
-export function timeOf(ts) {
+export const ICONS = {
+  play: 'M8 5v14l11-7z',
+  pause: 'M8 5v14M16 5v14',
+  clock: ['M12 7v5l3 2', 'M12 3a9 9 0 1 0 0 18 9 9 0 0 0 0-18z'],
+  check: 'M5 12.5l4.5 4.5L19 7.5',
+  checks: ['M2.5 12.5 7 17l9.5-9.5', 'M11 16l1 1 9.5-9.5'],
+  alert: ['M12 8v5', 'M12 16.5v.5', 'M12 3 2 20h20z'],
+  plus: 'M12 5v14M5 12h14',
+  retry: ['M4 12a8 8 0 1 0 2.4-5.7', 'M4 4v4h4'],
+  close: 'M6 6l12 12M18 6 6 18',
+};
+
+const PALETTE = ['#6366f1', '#0ea5e9', '#10b981', '#f59e0b', '#ef4444', '#ec4899', '#8b5cf6', '#14b8a6'];
+
+/** The initials of a name ("Alice Smith" → "AS"). */
+export function initials(name) {
+  const words = String(name || '?').trim().split(/\s+/).filter(Boolean);
+  const letters = words.length > 1 ? words[0][0] + words[1][0] : [...(words[0] ?? '?')][0];
+  return letters.toUpperCase();
+}
+
+/** Fills an avatar element with initials on a colour picked from `seed`. */
+export function paintAvatar(el, name, seed, { group = false } = {}) {
+  el.textContent = group ? '#' : initials(name);
+  el.style.background = PALETTE[Math.abs(Number(seed) || hashCode(name)) % PALETTE.length];
+  el.classList.toggle('group', group);
+  el.setAttribute('aria-hidden', 'true');
+  return el;
+}
+
+/** A new avatar element, with an optional online dot. */
+export function avatar(name, seed, { group = false, online } = {}) {
+  const el = paintAvatar(h('div', { class: 'avatar' }), name, seed, { group });
+  if (online !== undefined) {
+    el.append(h('span', { class: `dot${online ? ' on' : ''}`, testid: 'online-dot', dataset: { online: String(!!online) } }));
+  }
+  return el;
+}
+
+function hashCode(text) {
+  let hash = 0;
+  for (const ch of String(text)) hash = (hash * 31 + ch.codePointAt(0)) | 0;
+  return hash;
+}
+
+const timeFmt = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
+const weekdayFmt = new Intl.DateTimeFormat(undefined, { weekday: 'short' });
+const dateFmt = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'short' });
+const dayFmt = new Intl.DateTimeFormat(undefined, { weekday: 'long', day: 'numeric', month: 'long' });
+
+/** Clock time of a timestamp (ms). */
+export function clock(ts) {
+  return timeFmt.format(new Date(ts));
+}
+
+/** A short time for lists: "14:05" today, "Mon" this week, "3 Nov" before. */
+export function shortTime(ts) {
+  if (!ts) return '';
   const date = new Date(ts);
-  const today = new Date().toDateString() === date.toDateString();
-  return today ? date.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }) : date.toLocaleDateString([], { month: 'short', day: 'numeric' });
+  const now = new Date();
+  if (date.toDateString() === now.toDateString()) return timeFmt.format(date);
+  if (now - date < 6 * 86400000) return weekdayFmt.format(date);
+  return dateFmt.format(date);
 }
 
-/** A one-line preview of a message for the conversation list. */
-export function preview(message) {
-  if (!message) return '';
-  return { 3: '🎤 Voice message', 4: '🖼 Photo', 6: message.url ? '🐱 Sticker' : message.content }[message.media] ?? message.content;
+/** A day heading: "Today", "Yesterday", or the date. */
+export function dayLabel(ts) {
+  const date = new Date(ts);
+  const today = new Date();
+  const yesterday = new Date(Date.now() - 86400000);
+  if (date.toDateString() === today.toDateString()) return 'Today';
+  if (date.toDateString() === yesterday.toDateString()) return 'Yesterday';
+  return dayFmt.format(date);
 }
 
-/** Delivery state of an own message: sending, sent (acked) or read (receipt seen). */
-export function stateMark(message, peerReadSeq) {
-  if (!message.seq) return el('span', { class: 'state', title: 'Sending', dataset: { state: 'sending' } }, '🕓');
-  if (peerReadSeq >= message.seq) return el('span', { class: 'state read', title: 'Read', dataset: { state: 'read' } }, '✓✓');
-  return el('span', { class: 'state', title: 'Sent', dataset: { state: 'sent' } }, '✓');
+/** "1:05" from milliseconds. */
+export function duration(ms) {
+  const total = Math.max(0, Math.round((ms || 0) / 1000));
+  return `${Math.floor(total / 60)}:${String(total % 60).padStart(2, '0')}`;
 }
 
-/** A message bubble. `links` turns media paths into URLs carrying the token. */
-export function bubble(message, { mine, sender, peerReadSeq, links, onOpenImage }) {
-  const kind = { 3: 'voice', 4: 'image', 6: message.url ? 'sticker' : 'text' }[message.media] ?? 'text';
-  const classes = ['msg', kind, mine ? 'mine' : '', kind === 'text' && emojiOnly(message.content) ? 'emoji-only' : ''];
-  const node = el('div', {
-    class: classes.join(' ').trim(),
-    'data-testid': 'message',
-    dataset: { seq: message.seq ?? '', media: message.media, cid: message.cid ?? '', mine: mine ? 'true' : 'false' },
-  });
-  if (sender) node.append(el('div', { class: 'who' }, sender));
-  node.append(content(message, kind, links, onOpenImage));
-  const meta = el('div', { class: 'meta' }, message.ts ? timeOf(message.ts) : '');
-  if (mine) meta.append(' ', stateMark(message, peerReadSeq));
-  node.append(meta);
-  return node;
+/** "1 member", "3 members". */
+export function members(count) {
+  return count === undefined || count === null ? '' : `${count} member${count === 1 ? '' : 's'}`;
 }
 
-function content(message, kind, links, onOpenImage) {
-  if (kind === 'sticker') return el('img', { src: message.url, alt: message.content || 'sticker', 'data-testid': 'sticker' });
-  if (kind === 'image') {
-    const full = links(message.url);
-    return el('img', { src: links(message.pic ?? message.url), alt: 'Photo', 'data-testid': 'image-thumb', onclick: () => onOpenImage(full) });
-  }
-  if (kind === 'voice') return voicePlayer(message, links);
-  return el('div', { class: 'body' }, message.content);
+/** A length of time in words: "1 second", "90 seconds", "5 minutes". */
+export function spokenDuration(ms) {
+  const seconds = Math.round(ms / 1000);
+  if (seconds >= 120 && seconds % 60 === 0) return `${seconds / 60} minutes`;
+  return `${seconds} second${seconds === 1 ? '' : 's'}`;
 }
 
-function voicePlayer(message, links) {
-  let info = {};
-  try { info = JSON.parse(message.memo ?? '{}'); } catch { /* no details */ }
-  const audio = el('audio', { src: links(message.url), preload: 'none', 'data-testid': 'voice-audio' });
-  const button = el('button', { type: 'button', 'aria-label': 'Play', 'data-testid': 'voice-play' }, '▶');
-  button.addEventListener('click', () => (audio.paused ? audio.play() : audio.pause()));
-  audio.addEventListener('play', () => { button.textContent = '❚❚'; button.setAttribute('aria-label', 'Pause'); });
-  audio.addEventListener('pause', () => { button.textContent = '▶'; button.setAttribute('aria-label', 'Play'); });
-  const bars = (info.waveform ?? []).map((v) => el('i', { style: `height:${Math.max(3, Math.round((v / 255) * 28))}px` }));
-  const duration = el('span', { 'data-testid': 'voice-duration', dataset: { ms: info.duration_ms ?? 0 } }, formatDuration(info.duration_ms ?? 0));
-  return el('div', { class: 'voice' }, button, el('div', { class: 'wave' }, bars), duration, audio);
+/** "2.5 MB" from bytes. */
+export function bytes(n) {
+  if (n >= 1024 * 1024) return `${(n / 1024 / 1024).toFixed(n % (1024 * 1024) ? 1 : 0)} MB`;
+  if (n >= 1024) return `${Math.round(n / 1024)} KB`;
+  return `${n} bytes`;
+}
+
+/** Shows a short message at the bottom of the page; `kind` is 'error' or 'info'. */
+export function toast(message, kind = 'error') {
+  const box = document.getElementById('toasts');
+  const item = h('div', { class: `toast ${kind}`, testid: kind === 'error' ? 'error-toast' : 'info-toast', role: 'alert' }, message);
+  box.append(item);
+  setTimeout(() => item.classList.add('leaving'), 4500);
+  setTimeout(() => item.remove(), 5000);
+}
+
+/** Whether the element is scrolled (nearly) to its bottom. */
+export function atBottom(el, slack = 80) {
+  return el.scrollHeight - el.scrollTop - el.clientHeight < slack;
 }

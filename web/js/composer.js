@@ -1,0 +1,294 @@
+// The composer: text (Enter sends, Shift+Enter breaks the line), typing notices, the emoji and
+// sticker pickers, images (chooser, paste, drag and drop) and voice recording.
+
+import { EMOJI_GROUPS, loadStickerPacks } from './emoji.js';
+import { duration, h, spokenDuration, toast } from './ui.js';
+import { VoiceRecorder } from './voice.js';
+
+const $ = (id) => document.getElementById(id);
+
+export class Composer {
+  constructor(store, chat) {
+    this.store = store;
+    this.chat = chat;
+    this.input = $('composer-input');
+    this.wireText();
+    this.wirePickers();
+    this.wireImages();
+    this.wireVoice();
+    document.addEventListener('click', (e) => this.closePickersOutside(e));
+    document.addEventListener('keydown', (e) => e.key === 'Escape' && this.closePickers());
+  }
+
+  get conv() {
+    return this.store.activeConv;
+  }
+
+  /** Called when another conversation opens: keep drafts per conversation. */
+  switchTo(previous) {
+    this.drafts ??= new Map();
+    if (previous) this.drafts.set(previous, this.input.value);
+    this.input.value = this.drafts.get(this.conv) ?? '';
+    this.cancelRecording();
+    this.closePickers();
+    this.refresh();
+    if (window.matchMedia('(pointer: fine)').matches) this.input.focus();
+  }
+
+  // ---------- text ----------
+
+  wireText() {
+    this.input.addEventListener('keydown', (e) => {
+      if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
+        e.preventDefault();
+        this.sendText();
+      }
+    });
+    this.input.addEventListener('input', () => {
+      this.refresh();
+      if (this.input.value.trim() && this.conv) this.chat.typing(this.conv);
+    });
+    $('send-button').addEventListener('click', () => this.sendText());
+  }
+
+  sendText() {
+    if (!this.conv) return;
+    const problem = this.chat.sendText(this.conv, this.input.value);
+    if (problem) {
+      this.hint(problem, true);
+      return;
+    }
+    this.input.value = '';
+    this.chat.sent(this.conv);
+    this.closePickers();
+    this.refresh();
+    this.input.focus();
+  }
+
+  /** Grows the box with its text, swaps send and record, and warns near the length limit. */
+  refresh() {
+    this.input.style.height = 'auto';
+    this.input.style.height = `${Math.min(this.input.scrollHeight, 160)}px`;
+    const hasText = this.input.value.trim().length > 0;
+    $('composer').classList.toggle('has-text', hasText);
+    const max = this.chat.config.hub.max_text_chars;
+    const length = [...this.input.value].length;
+    if (length > max) this.hint(`${length} / ${max} characters: this is too long to send.`, true);
+    else if (length > max * 0.9) this.hint(`${length} / ${max} characters`);
+    else this.hint('');
+  }
+
+  hint(text, error = false) {
+    const el = $('composer-hint');
+    el.textContent = text;
+    el.hidden = !text;
+    el.classList.toggle('error', error);
+  }
+
+  insert(text) {
+    const { selectionStart: start, selectionEnd: end, value } = this.input;
+    this.input.value = value.slice(0, start) + text + value.slice(end);
+    const caret = start + text.length;
+    this.input.setSelectionRange(caret, caret);
+    this.input.focus();
+    this.refresh();
+  }
+
+  // ---------- emoji and stickers ----------
+
+  wirePickers() {
+    $('emoji-button').addEventListener('click', (e) => {
+      e.stopPropagation();
+      this.togglePicker('emoji-picker');
+    });
+    $('sticker-button').addEventListener('click', (e) => {
+      e.stopPropagation();
+      this.togglePicker('sticker-picker');
+    });
+    this.buildEmoji();
+    loadStickerPacks().then((packs) => this.buildStickers(packs)).catch((error) => {
+      $('sticker-grid').replaceChildren(h('p', { class: 'muted' }, error.message));
+    });
+  }
+
+  togglePicker(id) {
+    const picker = $(id);
+    const open = picker.hidden;
+    this.closePickers();
+    picker.hidden = !open;
+    $(id === 'emoji-picker' ? 'emoji-button' : 'sticker-button').classList.toggle('active', open);
+  }
+
+  closePickers() {
+    $('emoji-picker').hidden = true;
+    $('sticker-picker').hidden = true;
+    $('emoji-button').classList.remove('active');
+    $('sticker-button').classList.remove('active');
+  }
+
+  closePickersOutside(e) {
+    if (e.target.closest('.picker, #emoji-button, #sticker-button')) return;
+    this.closePickers();
+  }
+
+  buildEmoji() {
+    $('emoji-picker').replaceChildren(...EMOJI_GROUPS.map((group) => h('section', {},
+      h('h4', {}, group.name),
+      h('div', { class: 'emoji-grid' }, group.emoji.map((emoji) => h('button', {
+        type: 'button', class: 'emoji-item', testid: 'emoji', title: emoji, dataset: { emoji },
+        onclick: () => this.insert(emoji),
+      }, emoji))))));
+  }
+
+  buildStickers(packs) {
+    const tabs = $('sticker-tabs');
+    const grid = $('sticker-grid');
+    const show = (pack) => {
+      for (const tab of tabs.children) tab.classList.toggle('active', tab.dataset.pack === pack.id);
+      grid.replaceChildren(...pack.stickers.map((s) => h('button', {
+        type: 'button', class: 'sticker-item', testid: 'sticker-item', title: s.alt, dataset: { pack: s.pack, name: s.name },
+        onclick: () => this.sendSticker(s),
+      }, h('img', { src: s.url, alt: s.alt, draggable: 'false' }))));
+    };
+    tabs.replaceChildren(...packs.map((pack) => h('button', {
+      type: 'button', class: 'sticker-tab', testid: 'sticker-pack', dataset: { pack: pack.id }, title: pack.name,
+      onclick: (e) => {
+        e.stopPropagation();
+        show(pack);
+      },
+    }, h('img', { src: pack.stickers[0]?.url, alt: '' }), h('span', {}, pack.name))));
+    if (packs.length) show(packs[0]);
+  }
+
+  sendSticker(sticker) {
+    if (!this.conv) return;
+    this.chat.sendSticker(this.conv, sticker);
+    this.closePickers();
+  }
+
+  // ---------- images ----------
+
+  wireImages() {
+    const input = $('image-input');
+    const types = this.chat.config.media.image_types;
+    if (types?.length) input.accept = types.join(',');
+    input.addEventListener('change', () => {
+      for (const file of input.files) this.sendImage(file);
+      input.value = '';
+    });
+    this.input.addEventListener('paste', (e) => {
+      const files = [...(e.clipboardData?.files ?? [])].filter((f) => f.type.startsWith('image/'));
+      if (!files.length) return;
+      e.preventDefault();
+      files.forEach((f) => this.sendImage(f));
+    });
+    const zone = $('conv-main');
+    let depth = 0;
+    const hasFiles = (e) => [...(e.dataTransfer?.types ?? [])].includes('Files');
+    zone.addEventListener('dragenter', (e) => {
+      if (!hasFiles(e)) return;
+      e.preventDefault();
+      depth += 1;
+      $('drop-hint').hidden = false;
+    });
+    zone.addEventListener('dragover', (e) => hasFiles(e) && e.preventDefault());
+    zone.addEventListener('dragleave', () => {
+      depth = Math.max(0, depth - 1);
+      if (!depth) $('drop-hint').hidden = true;
+    });
+    zone.addEventListener('drop', (e) => {
+      if (!hasFiles(e)) return;
+      e.preventDefault();
+      depth = 0;
+      $('drop-hint').hidden = true;
+      for (const file of e.dataTransfer.files) this.sendImage(file);
+    });
+  }
+
+  sendImage(file) {
+    if (!this.conv) return;
+    const problem = this.chat.sendImage(this.conv, file);
+    if (problem) toast(problem);
+  }
+
+  // ---------- voice ----------
+
+  wireVoice() {
+    $('voice-record').addEventListener('click', () => this.startRecording());
+    $('voice-stop').addEventListener('click', () => this.stopRecording());
+    $('voice-cancel').addEventListener('click', () => this.cancelRecording());
+    $('voice-send').addEventListener('click', () => this.sendRecording());
+  }
+
+  showRecorder(on) {
+    $('recorder').hidden = !on;
+    $('composer-row').hidden = on;
+    $('composer').classList.toggle('recording', on);
+  }
+
+  async startRecording() {
+    if (!this.conv || this.recorder) return;
+    const media = this.chat.config.media;
+    const recorder = new VoiceRecorder({
+      acceptedTypes: media.voice_types,
+      maxMs: media.voice_max_ms,
+      onTick: (ms) => {
+        $('voice-timer').textContent = duration(ms);
+        $('voice-timer').dataset.ms = String(Math.round(ms));
+      },
+      onLimit: () => {
+        toast(`Voice messages can be at most ${spokenDuration(media.voice_max_ms)} long; the recording stopped there.`, 'info');
+        this.stopRecording();
+      },
+    });
+    this.recorder = recorder;
+    this.clip = null;
+    $('voice-timer').textContent = '0:00';
+    $('rec-label').textContent = 'Recording…';
+    $('voice-stop').hidden = false;
+    $('voice-send').disabled = true;
+    $('recorder').dataset.state = 'recording';
+    this.showRecorder(true);
+    try {
+      await recorder.start();
+      if (this.recorder !== recorder) recorder.cancel();
+      else $('voice-send').disabled = false;
+    } catch (error) {
+      this.recorder = null;
+      this.showRecorder(false);
+      toast(error.message);
+    }
+  }
+
+  async stopRecording() {
+    const recorder = this.recorder;
+    if (!recorder || this.clip) return this.clip;
+    $('voice-stop').hidden = true;
+    this.clip = await recorder.stop();
+    $('rec-label').textContent = 'Ready to send';
+    $('recorder').dataset.state = 'stopped';
+    $('voice-timer').textContent = duration(this.clip.durationMs);
+    return this.clip;
+  }
+
+  cancelRecording() {
+    this.recorder?.cancel();
+    this.recorder = null;
+    this.clip = null;
+    this.showRecorder(false);
+  }
+
+  async sendRecording() {
+    const conv = this.conv;
+    const clip = this.clip ?? (await this.stopRecording());
+    if (!clip || !conv) return;
+    const problem = this.chat.sendVoice(conv, clip.blob, clip.durationMs, clip.waveform);
+    if (problem) {
+      toast(problem);
+      return;
+    }
+    this.recorder = null;
+    this.clip = null;
+    this.showRecorder(false);
+  }
+}
