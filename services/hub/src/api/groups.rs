@@ -6,16 +6,13 @@ use axum::{Json, Router, extract::State, http::StatusCode, routing::get, routing
 use natter_common::AuthUser;
 use natter_db::groups;
 use natter_protocol::{CreateGroupRequest, Group, Member};
-use serde::Deserialize;
 
+use super::search::{SEARCH_LIMIT, SearchQuery};
 use crate::{
     error::{ApiError, ApiResult},
     extract::{Json as Body, Path, Query},
     state::AppState,
 };
-
-/// Most groups one search returns.
-const SEARCH_LIMIT: i64 = 20;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -50,22 +47,13 @@ async fn mine(State(state): State<AppState>, me: AuthUser) -> ApiResult<Json<Vec
     Ok(Json(groups::of_user(&client, me.id()).await?))
 }
 
-#[derive(Debug, Deserialize)]
-struct SearchQuery {
-    #[serde(default)]
-    q: String,
-}
-
 #[tracing::instrument(skip(state, me), fields(user = me.id()))]
 async fn search(
     State(state): State<AppState>,
     me: AuthUser,
     Query(query): Query<SearchQuery>,
 ) -> ApiResult<Json<Vec<Group>>> {
-    let q = query.q.trim();
-    if q.chars().count() > 64 {
-        return Err(ApiError::Invalid("q must be at most 64 characters".into()));
-    }
+    let q = query.term(true)?;
     let client = state.pool.get().await?;
     Ok(Json(groups::search(&client, q, SEARCH_LIMIT).await?))
 }

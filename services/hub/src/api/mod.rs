@@ -11,6 +11,7 @@ mod conversations;
 mod dev;
 mod groups;
 mod health;
+mod search;
 mod users;
 
 pub use dev::seed_demo;

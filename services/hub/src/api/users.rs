@@ -4,27 +4,18 @@ use axum::{Json, Router, extract::State, routing::get};
 use natter_common::AuthUser;
 use natter_db::users;
 use natter_protocol::User;
-use serde::Deserialize;
 
+use super::search::{SEARCH_LIMIT, SearchQuery};
 use crate::{
     error::{ApiError, ApiResult},
     extract::{Path, Query},
     state::AppState,
 };
 
-/// Most users one search returns.
-const SEARCH_LIMIT: i64 = 20;
-
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/users", get(search))
         .route("/users/{id}", get(by_id))
-}
-
-#[derive(Debug, Deserialize)]
-struct SearchQuery {
-    #[serde(default)]
-    q: String,
 }
 
 #[tracing::instrument(skip(state, me), fields(user = me.id()))]
@@ -33,10 +24,7 @@ async fn search(
     me: AuthUser,
     Query(query): Query<SearchQuery>,
 ) -> ApiResult<Json<Vec<User>>> {
-    let q = query.q.trim();
-    if q.is_empty() || q.chars().count() > 64 {
-        return Err(ApiError::Invalid("q must be 1 to 64 characters".into()));
-    }
+    let q = query.term(false)?;
     let client = state.pool.get().await?;
     Ok(Json(users::search(&client, q, SEARCH_LIMIT).await?))
 }
