@@ -151,16 +151,16 @@ pub async fn insert_pending(
     Ok(())
 }
 
-/// Removes and returns the owner's pending upload `id` (so it completes at most once).
-pub async fn take_pending(
+/// The owner's pending upload `id`, if it is still announced.
+pub async fn find_pending(
     client: &impl GenericClient,
     id: Uuid,
     owner: i64,
 ) -> DbResult<Option<PendingUpload>> {
     let row = client
         .query_opt(
-            "delete from pending_uploads where id = $1 and owner_id = $2
-             returning id, owner_id, kind, mime, size, object_key",
+            "select id, owner_id, kind, mime, size, object_key from pending_uploads
+             where id = $1 and owner_id = $2",
             &[&id, &owner],
         )
         .await?;
@@ -172,4 +172,30 @@ pub async fn take_pending(
         size: r.get(4),
         object_key: r.get(5),
     }))
+}
+
+/// Locks up to `limit` pending uploads whose URL expired more than `grace` ago (skipping rows
+/// another instance holds) and returns their ids and object keys. Call it in a transaction, delete
+/// the objects, then [`delete_pending`] and commit: a failure midway leaves the rows to retry.
+pub async fn lock_expired_pending(
+    client: &impl GenericClient,
+    grace: std::time::Duration,
+    limit: i64,
+) -> DbResult<Vec<(Uuid, String)>> {
+    let rows = client
+        .query(
+            "select id, object_key from pending_uploads
+             where expires_at < now() - make_interval(secs => $1)
+             order by expires_at limit $2 for update skip locked",
+            &[&grace.as_secs_f64(), &limit],
+        )
+        .await?;
+    Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+}
+
+/// Deletes these pending uploads.
+pub async fn delete_pending(client: &impl GenericClient, ids: &[Uuid]) -> DbResult<u64> {
+    Ok(client
+        .execute("delete from pending_uploads where id = any($1)", &[&ids])
+        .await?)
 }

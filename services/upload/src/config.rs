@@ -68,6 +68,9 @@ pub struct Config {
     /// Most uploads decoded at once (each on a blocking thread).
     #[arg(long, env = "DECODE_CONCURRENCY", default_value_t = 4)]
     pub decode_concurrency: usize,
+    /// Seconds between sweeps of direct uploads that expired without being completed.
+    #[arg(long, env = "PENDING_SWEEP_SECS", default_value_t = 300)]
+    pub pending_sweep_secs: u64,
     #[command(flatten)]
     pub media: MediaLimitsArgs,
 }
@@ -76,5 +79,10 @@ impl Config {
     /// How long presigned URLs (PUT and GET) stay valid.
     pub fn presign_ttl(&self) -> Duration {
         Duration::from_secs(self.presign_ttl_secs)
+    }
+
+    /// How often expired direct uploads are swept.
+    pub fn pending_sweep(&self) -> Duration {
+        Duration::from_secs(self.pending_sweep_secs.max(1))
     }
 }

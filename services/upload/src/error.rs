@@ -67,6 +67,7 @@ impl IntoResponse for UploadError {
             _ => {}
         }
         let (status, code) = self.status_and_code();
+        metrics::counter!("natter_upload_errors_total", "code" => code).increment(1);
         (status, Json(ErrorBody::new(code, self.to_string()))).into_response()
     }
 }

@@ -6,6 +6,7 @@
 //! - [`routes`]: the HTTP routes (uploads, presigned uploads, media access, health).
 //! - [`media`]: verification and processing: type sniffing, images, voice.
 //! - [`storage`]: the S3 client.
+//! - [`sweeper`]: forgets direct uploads that expired without being completed.
 //! - [`error`]: the one error type, mapped to HTTP in one place.
 
 pub mod config;
@@ -15,6 +16,7 @@ pub mod routes;
 pub mod startup;
 pub mod state;
 pub mod storage;
+pub mod sweeper;
 
 pub use config::Config;
 pub use startup::Application;

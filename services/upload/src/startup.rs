@@ -10,12 +10,14 @@ use natter_common::TokenKeys;
 use tokio::{net::TcpListener, sync::Semaphore};
 use tower_http::{cors::CorsLayer, trace::TraceLayer};
 
-use crate::{config::Config, routes, state::AppState, storage::Storage};
+use crate::{config::Config, routes, state::AppState, storage::Storage, sweeper};
 
 /// A built upload service, bound to its port, not yet serving.
 pub struct Application {
     listener: TcpListener,
     router: Router,
+    /// Kept for the background sweeper of expired direct uploads.
+    state: AppState,
 }
 
 impl Application {
@@ -43,8 +45,12 @@ impl Application {
         let router = routes::router(&state)
             .layer(cors(&config.cors_origins))
             .layer(TraceLayer::new_for_http())
-            .with_state(state);
-        Ok(Self { listener, router })
+            .with_state(state.clone());
+        Ok(Self {
+            listener,
+            router,
+            state,
+        })
     }
 
     /// The address actually bound.
@@ -59,9 +65,18 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        axum::serve(self.listener, self.router.into_make_service())
+        let config = &self.state.config;
+        // A PUT that began just before its URL expired may still be arriving: wait one more TTL.
+        let sweeper = tokio::spawn(sweeper::run(
+            self.state.clone(),
+            config.pending_sweep(),
+            config.presign_ttl(),
+        ));
+        let served = axum::serve(self.listener, self.router.into_make_service())
             .with_graceful_shutdown(shutdown)
-            .await?;
+            .await;
+        sweeper.abort();
+        served?;
         tracing::info!("upload service stopped");
         Ok(())
     }

@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use aws_config::timeout::TimeoutConfig;
 use aws_sdk_s3::{
     Client,
     config::{Credentials, Region, RequestChecksumCalculation, ResponseChecksumValidation},
@@ -46,7 +47,8 @@ impl Storage {
     /// Builds the clients from the configuration and the AWS credential chain.
     pub async fn connect(config: &Config) -> Self {
         let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .region(Region::new(config.s3_region.clone()));
+            .region(Region::new(config.s3_region.clone()))
+            .timeout_config(timeouts());
         if let (Some(id), Some(secret)) = (&config.s3_access_key_id, &config.s3_secret_access_key) {
             loader = loader.credentials_provider(Credentials::new(
                 id,
@@ -214,6 +216,16 @@ impl Storage {
             .map_err(unreachable)?;
         Ok(request.uri().to_owned())
     }
+}
+
+/// A store that stops answering must not hold uploads (and their memory) forever: each attempt is
+/// bounded, and so is the whole call with its retries; the caller answers 503.
+fn timeouts() -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(3))
+        .operation_attempt_timeout(Duration::from_secs(30))
+        .operation_timeout(Duration::from_secs(60))
+        .build()
 }
 
 fn presigning(ttl: Duration) -> Result<PresigningConfig, StorageError> {

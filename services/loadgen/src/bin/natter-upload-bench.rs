@@ -81,11 +81,20 @@ async fn seed_user(args: &Args) -> anyhow::Result<String> {
     Ok(TokenKeys::new(args.token_secret.as_bytes(), Duration::from_secs(3600)).issue(id, &name))
 }
 
-/// A 1920×1080 photo-like JPEG (smooth gradients with some texture).
+/// A 1920×1080 photo-like JPEG: smooth gradients plus sensor-like noise, so it weighs what a
+/// camera's 2 MP JPEG does (several hundred KB) rather than a few KB of flat colour.
 fn photo_2mp() -> Vec<u8> {
+    let mut seed = 0x2545_f491_u32;
     let picture = RgbImage::from_fn(1920, 1080, |x, y| {
-        let texture = ((x * 7 + y * 13) % 23) as u8;
-        Rgb([(x / 8) as u8 ^ texture, (y / 5) as u8, ((x + y) / 12) as u8])
+        seed ^= seed << 13;
+        seed ^= seed >> 17;
+        seed ^= seed << 5;
+        let [a, b, c, _] = seed.to_le_bytes().map(|n| n / 6);
+        Rgb([
+            (x / 8) as u8 / 2 + a,
+            (y / 5) as u8 / 2 + b,
+            ((x + y) / 12) as u8 / 2 + c,
+        ])
     });
     encode(DynamicImage::ImageRgb8(picture), ImageFormat::Jpeg)
 }

@@ -97,17 +97,52 @@ async fn complete(
 ) -> UploadResult<(StatusCode, Json<MediaInfo>)> {
     let id = Uuid::parse_str(&id).map_err(|_| UploadError::NotFound("upload"))?;
     let client = state.pool.get().await?;
-    let pending = media::take_pending(&client, id, user.id())
+    let pending = media::find_pending(&client, id, user.id())
         .await?
         .ok_or(UploadError::NotFound("upload"))?;
     drop(client);
-    let result = verify_pending(&state, &pending).await;
-    // Verified or not, the pending object goes: it is kept (re-stored) or refused.
+    // The object is read into memory: it takes an intake slot like an upload through the service.
+    let _slot = state
+        .intake
+        .acquire()
+        .await
+        .map_err(|e| UploadError::Internal(e.into()))?;
+    let result = match verify_pending(&state, &pending).await {
+        Ok(processed) => store::keep(&state, user.id(), processed).await,
+        Err(e) => Err(e),
+    };
+    if is_final(&result) {
+        forget(&state, &pending).await;
+    }
+    Ok((StatusCode::CREATED, Json(result?)))
+}
+
+/// Whether completing is over: kept, or refused for what the bytes are. When the object is not
+/// there yet or storage or the database failed, the pending upload stays for a retry (the
+/// sweeper forgets it once expired).
+fn is_final(result: &UploadResult<MediaInfo>) -> bool {
+    !matches!(
+        result,
+        Err(UploadError::NotFound(_) | UploadError::Unavailable(_) | UploadError::Internal(_))
+    )
+}
+
+/// Deletes the pending object, then its row (so the upload completes once); best effort, the
+/// sweeper deletes what is left.
+async fn forget(state: &AppState, pending: &PendingUpload) {
     if let Err(e) = state.storage.delete(&pending.object_key).await {
         tracing::warn!(key = pending.object_key, error = %e, "could not delete a pending object");
+        return;
     }
-    let info = store::keep(&state, user.id(), result?).await?;
-    Ok((StatusCode::CREATED, Json(info)))
+    let deleted = match state.pool.get().await {
+        Ok(client) => media::delete_pending(&client, &[pending.id])
+            .await
+            .map(|_| ()),
+        Err(e) => Err(e.into()),
+    };
+    if let Err(e) = deleted {
+        tracing::warn!(id = %pending.id, error = %e, "could not delete a pending upload");
+    }
 }
 
 async fn verify_pending(

@@ -28,11 +28,14 @@ pub async fn verify(
         .await
         .map_err(|e| UploadError::Internal(e.into()))?;
     let limits = state.limits.clone();
-    tokio::task::spawn_blocking(move || {
+    let started = std::time::Instant::now();
+    let processed = tokio::task::spawn_blocking(move || {
         crate::media::process(bytes, declared.as_deref(), expected, &limits)
     })
     .await
-    .map_err(|e| UploadError::Internal(e.into()))?
+    .map_err(|e| UploadError::Internal(e.into()))?;
+    metrics::histogram!("natter_upload_process_seconds").record(started.elapsed().as_secs_f64());
+    processed
 }
 
 /// Stores a processed upload for `owner` and answers what the client gets back.
@@ -43,17 +46,9 @@ pub async fn keep(state: &AppState, owner: i64, processed: Processed) -> UploadR
         .thumb
         .as_ref()
         .map(|(_, mime)| format!("thumbs/{sha}.{}", extension(mime)));
-    state
-        .storage
-        .put(&object_key, processed.body.clone(), processed.mime)
-        .await
-        .map_err(storage_error)?;
-    if let (Some(key), Some((thumb, mime))) = (&thumb_key, &processed.thumb) {
-        state
-            .storage
-            .put(key, thumb.clone(), mime)
-            .await
-            .map_err(storage_error)?;
+    if let Err(e) = put_objects(state, &object_key, thumb_key.as_deref(), &processed).await {
+        forget_unused(state, [Some(object_key), thumb_key]).await;
+        return Err(e);
     }
     let row = MediaRow {
         id: Uuid::new_v4(),
@@ -83,12 +78,34 @@ pub async fn keep(state: &AppState, owner: i64, processed: Processed) -> UploadR
     }
 }
 
+/// Puts the object and its thumbnail (if any).
+async fn put_objects(
+    state: &AppState,
+    object_key: &str,
+    thumb_key: Option<&str>,
+    processed: &Processed,
+) -> UploadResult<()> {
+    state
+        .storage
+        .put(object_key, processed.body.clone(), processed.mime)
+        .await
+        .map_err(storage_error)?;
+    if let (Some(key), Some((thumb, mime))) = (thumb_key, &processed.thumb) {
+        state
+            .storage
+            .put(key, thumb.clone(), mime)
+            .await
+            .map_err(storage_error)?;
+    }
+    Ok(())
+}
+
 async fn insert(state: &AppState, row: &MediaRow) -> UploadResult<MediaRow> {
     let client = state.pool.get().await?;
     Ok(media::insert(&client, row).await?)
 }
 
-/// Deletes objects that no row uses (after a failed insert); best effort.
+/// Deletes objects that no row uses (after a failed put or insert); best effort.
 async fn forget_unused(state: &AppState, keys: [Option<String>; 2]) {
     let Ok(client) = state.pool.get().await else {
         return;

@@ -152,9 +152,27 @@ async fn storage_outage_is_a_503_and_the_service_recovers() {
         201
     );
 
+    // A direct upload whose bytes arrived before the outage.
+    let png = samples::png(14, 14);
+    let request = json!({"kind": "image", "mime": "image/png", "size": png.len()});
+    let (_, presigned) = app.post("/api/v1/media/uploads", &token, &request).await;
+    let mut put = reqwest::Client::new()
+        .put(presigned["put_url"].as_str().expect("url"))
+        .body(png);
+    for (name, value) in presigned["headers"].as_object().expect("headers") {
+        put = put.header(name, value.as_str().expect("value"));
+    }
+    assert_eq!(put.send().await.expect("PUT").status(), 200);
+    let complete = format!(
+        "/api/v1/media/uploads/{}/complete",
+        presigned["id"].as_str().expect("id")
+    );
+
     stop_garage(&garage);
     let (status, body) = app.upload(&token, samples::png(13, 13), "image/png").await;
     assert_eq!(status, 503, "{body}");
+    let (status, body) = app.post(&complete, &token, &json!({})).await;
+    assert_eq!(status, 503, "completing needs storage: {body}");
     let ready = app
         .http
         .get(format!("{}/readyz", app.base_url))
@@ -172,6 +190,11 @@ async fn storage_outage_is_a_503_and_the_service_recovers() {
 
     let restarted = start_garage(&dir, 3950);
     let (status, body) = app.upload(&token, samples::png(13, 13), "image/png").await;
+    let (completed, info) = app.post(&complete, &token, &json!({})).await;
     stop_garage(&restarted);
     assert_eq!(status, 201, "recovered: {body}");
+    assert_eq!(
+        completed, 201,
+        "the direct upload completes on retry: {info}"
+    );
 }

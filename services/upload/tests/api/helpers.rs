@@ -5,7 +5,7 @@ use std::{collections::HashMap, path::PathBuf, process::Command, sync::OnceLock,
 
 use natter_common::TokenKeys;
 use natter_db::Pool;
-use natter_upload::{Application, Config};
+use natter_upload::{Application, Config, storage::Storage};
 use serde_json::Value;
 use tokio::sync::oneshot;
 
@@ -90,6 +90,8 @@ pub struct TestApp {
     /// A client that does not follow redirects, to see the 302s.
     pub http: reqwest::Client,
     pub keys: TokenKeys,
+    /// The bucket, through the service's own client, to look behind its back.
+    pub storage: Storage,
     stop: Option<oneshot::Sender<()>>,
 }
 
@@ -114,6 +116,7 @@ pub async fn spawn_app_with(s3: &S3Env, tweak: impl FnOnce(&mut Config)) -> Test
     );
     let mut config = config_for(s3, &db_url);
     tweak(&mut config);
+    let storage = Storage::connect(&config).await;
     let app = Application::build(config)
         .await
         .expect("upload service builds");
@@ -133,6 +136,7 @@ pub async fn spawn_app_with(s3: &S3Env, tweak: impl FnOnce(&mut Config)) -> Test
             .build()
             .expect("client"),
         keys: TokenKeys::new(TOKEN_SECRET.as_bytes(), Duration::from_secs(600)),
+        storage,
         stop: Some(stop),
     }
 }

@@ -3,6 +3,7 @@
 use std::io::Cursor;
 
 use image::{GenericImageView, ImageReader};
+use sha2::Digest;
 
 use crate::{helpers::spawn_app, samples};
 
@@ -48,6 +49,16 @@ async fn a_photo_loses_its_metadata_and_stands_upright() {
         bottom[2] > 150 && bottom[0] < 100,
         "bottom is blue: {bottom:?}"
     );
+
+    // Objects are named by the hash of the stored bytes, never by anything the client sent.
+    let sha = hex::encode(sha2::Sha256::digest(&stored));
+    let client = app.pool.get().await.expect("db");
+    let keys = client
+        .query_one("select object_key, thumb_key from media", &[])
+        .await
+        .expect("row");
+    assert_eq!(keys.get::<_, String>(0), format!("media/{sha}"));
+    assert_eq!(keys.get::<_, String>(1), format!("thumbs/{sha}.jpg"));
 
     let (status, thumb) = app
         .fetch_media(info["thumb_url"].as_str().expect("thumb"), &token)

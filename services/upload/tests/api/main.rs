@@ -2,6 +2,7 @@
 
 mod access;
 mod direct;
+mod health;
 mod helpers;
 mod images;
 mod samples;

@@ -113,7 +113,10 @@ fn encode(picture: &DynamicImage, format: ImageFormat) -> Vec<u8> {
     out
 }
 
-/// A voice clip of `seconds` made by ffmpeg: a tone with a rising volume, in the given container.
+/// A voice clip of `seconds` made by ffmpeg: a tone with a rising volume, in the container the
+/// name's extension says (`.m4a` holds AAC, every other container Opus). A name starting with
+/// `live` is written as a live stream, like MediaRecorder's WebM: no duration, no cues, clusters
+/// of unknown size.
 pub fn voice(name: &str, seconds: f64) -> Vec<u8> {
     let dir = std::env::temp_dir().join(format!("natter-samples-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("sample dir");
@@ -123,10 +126,15 @@ pub fn voice(name: &str, seconds: f64) -> Vec<u8> {
     } else {
         "libopus"
     };
-    let status = Command::new("ffmpeg")
+    let mut ffmpeg = Command::new("ffmpeg");
+    ffmpeg
         .args(["-loglevel", "error", "-y", "-f", "lavfi", "-i"])
         .arg(format!("sine=frequency=330:duration={seconds}"))
-        .args(["-af", "volume='t/3':eval=frame", "-ac", "1", "-c:a", codec])
+        .args(["-af", "volume='t/3':eval=frame", "-ac", "1", "-c:a", codec]);
+    if name.starts_with("live") {
+        ffmpeg.args(["-live", "1"]);
+    }
+    let status = ffmpeg
         .arg(&path)
         .status()
         .expect("ffmpeg is installed (apt-get install ffmpeg)");
@@ -134,26 +142,39 @@ pub fn voice(name: &str, seconds: f64) -> Vec<u8> {
     std::fs::read(&path).expect("sample")
 }
 
-/// What ffprobe says the duration of `bytes` is, in milliseconds.
+/// What ffprobe says the duration of `bytes` is, in milliseconds: the container's duration, or
+/// for live WebM (whose header has none, as MediaRecorder writes it) the end of the last packet.
 pub fn ffprobe_ms(name: &str, bytes: &[u8]) -> f64 {
     let path: PathBuf =
         std::env::temp_dir().join(format!("natter-probe-{}-{name}", std::process::id()));
     std::fs::write(&path, bytes).expect("probe file");
-    let output = Command::new("ffprobe")
-        .args([
-            "-v",
-            "error",
-            "-show_entries",
-            "format=duration",
-            "-of",
-            "csv=p=0",
-        ])
-        .arg(&path)
-        .output()
-        .expect("ffprobe is installed");
-    let text = String::from_utf8_lossy(&output.stdout);
-    text.trim()
-        .parse::<f64>()
-        .expect("ffprobe gives a duration")
-        * 1000.0
+    let probe = |entries: &str| {
+        let output = Command::new("ffprobe")
+            .args([
+                "-v",
+                "error",
+                "-select_streams",
+                "a:0",
+                "-show_entries",
+                entries,
+            ])
+            .args(["-of", "csv=p=0"])
+            .arg(&path)
+            .output()
+            .expect("ffprobe is installed");
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    if let Ok(seconds) = probe("format=duration").trim().parse::<f64>() {
+        return seconds * 1000.0;
+    }
+    let end = probe("packet=pts_time,duration_time")
+        .lines()
+        .filter_map(|line| {
+            let mut fields = line.split(',');
+            let pts = fields.next()?.parse::<f64>().ok()?;
+            Some(pts + fields.next()?.parse::<f64>().ok()?)
+        })
+        .fold(f64::NAN, f64::max);
+    assert!(end.is_finite(), "ffprobe lists the packets of {name}");
+    end * 1000.0
 }
