@@ -43,6 +43,12 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
 }
 
+/// A configuration tweak for tests that send faster than a person: no rate limit to speak of.
+pub fn unthrottled(config: &mut Config) {
+    config.rate_per_sec = 10_000;
+    config.rate_burst = 10_000;
+}
+
 /// Starts a hub after `tweak` adjusted its configuration.
 pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
     natter_common::telemetry::init_logging(if std::env::var("TEST_LOG").is_ok() {

@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::helpers::{WsClient, spawn_app_with};
+use crate::helpers::{WsClient, spawn_app_with, unthrottled};
 
 async fn send_direct(ws: &mut WsClient, to: i64, cid: &str, content: &str) -> serde_json::Value {
     ws.send_json(json!({"cmd": 10, "dstid": to, "cid": cid, "content": content}))
@@ -13,11 +13,7 @@ async fn send_direct(ws: &mut WsClient, to: i64, cid: &str, content: &str) -> se
 
 #[tokio::test]
 async fn history_pages_back_newest_first_and_only_for_members() {
-    let app = spawn_app_with(|c| {
-        c.rate_per_sec = 10_000;
-        c.rate_burst = 10_000;
-    })
-    .await;
+    let app = spawn_app_with(unthrottled).await;
     let (_, alice_token) = app.register("alice").await;
     let (bob, bob_token) = app.register("bob").await;
     let (_, eve_token) = app.register("eve").await;
@@ -79,11 +75,7 @@ async fn history_pages_back_newest_first_and_only_for_members() {
 
 #[tokio::test]
 async fn the_conversation_list_counts_unread_and_shows_the_last_message() {
-    let app = spawn_app_with(|c| {
-        c.rate_per_sec = 10_000;
-        c.rate_burst = 10_000;
-    })
-    .await;
+    let app = spawn_app_with(unthrottled).await;
     let (alice, alice_token) = app.register("alice").await;
     let (bob, bob_token) = app.register("bob").await;
     let group = app.create_group(&alice_token, "crew").await;

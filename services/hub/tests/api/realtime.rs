@@ -4,7 +4,7 @@ use std::{collections::HashSet, time::Duration};
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, WsClient, metric_value, spawn_app, spawn_app_with};
+use crate::helpers::{TestApp, WsClient, metric_value, spawn_app, spawn_app_with, unthrottled};
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -199,11 +199,7 @@ async fn a_resent_cid_is_stored_once_and_acked_the_same() {
 
 #[tokio::test]
 async fn an_offline_user_catches_up_exactly_once_and_in_order() {
-    let app = spawn_app_with(|c| {
-        c.rate_per_sec = 10_000;
-        c.rate_burst = 10_000;
-    })
-    .await;
+    let app = spawn_app_with(unthrottled).await;
     let (_, s1_token) = app.register("sender1").await;
     let (_, s2_token) = app.register("sender2").await;
     let (_, reader_token) = app.register("reader").await;
@@ -267,8 +263,7 @@ async fn an_offline_user_catches_up_exactly_once_and_in_order() {
 #[tokio::test]
 async fn catch_up_is_paged_with_a_more_flag() {
     let app = spawn_app_with(|c| {
-        c.rate_per_sec = 10_000;
-        c.rate_burst = 10_000;
+        unthrottled(c);
         c.catch_up_page = 5;
     })
     .await;
@@ -298,8 +293,7 @@ async fn catch_up_is_paged_with_a_more_flag() {
 #[tokio::test]
 async fn a_stalled_reader_is_cut_off_without_slowing_the_others() {
     let app = spawn_app_with(|c| {
-        c.rate_per_sec = 10_000;
-        c.rate_burst = 10_000;
+        unthrottled(c);
         // Deep enough for a healthy reader's bursts (one commit can fan out 50 messages at once).
         c.outbound_queue = 128;
     })
@@ -355,11 +349,7 @@ async fn a_stalled_reader_is_cut_off_without_slowing_the_others() {
 
 #[tokio::test]
 async fn acked_messages_survive_a_restart() {
-    let mut app = spawn_app_with(|c| {
-        c.rate_per_sec = 10_000;
-        c.rate_burst = 10_000;
-    })
-    .await;
+    let mut app = spawn_app_with(unthrottled).await;
     let (_, alice_token) = app.register("alice").await;
     let (bob, bob_token) = app.register("bob").await;
     let mut alice = app.ws(&alice_token).await;
@@ -494,11 +484,7 @@ async fn a_silent_connection_is_closed_after_the_idle_timeout() {
 
 #[tokio::test]
 async fn shutdown_acks_what_was_sent_and_closes_sockets_with_a_close_frame() {
-    let mut app = spawn_app_with(|c| {
-        c.rate_per_sec = 10_000;
-        c.rate_burst = 10_000;
-    })
-    .await;
+    let mut app = spawn_app_with(unthrottled).await;
     let (_, alice_token) = app.register("alice").await;
     let (bob, _) = app.register("bob").await;
     let mut alice = app.ws(&alice_token).await;
