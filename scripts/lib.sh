@@ -2,7 +2,12 @@
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
-step() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
+# When the outermost script started; scripts they call inherit it, so every step line shows the
+# seconds since the command the user typed.
+export NATTER_STARTED="${NATTER_STARTED:-$(date +%s)}"
+
+# step MESSAGE: a progress line, with the seconds elapsed.
+step() { printf '\033[1;34m==>\033[0m [%4d s] %s\n' "$(($(date +%s) - NATTER_STARTED))" "$*" >&2; }
 warn() { printf '\033[1;33mwarning:\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }
 

@@ -33,6 +33,9 @@ pub enum AuthError {
     Missing,
     #[error("{0}")]
     Token(#[from] TokenError),
+    /// The token is valid but its account does not exist (checked where a database is at hand).
+    #[error("the account of this token does not exist; sign in again")]
+    UnknownAccount,
 }
 
 impl IntoResponse for AuthError {
@@ -41,6 +44,7 @@ impl IntoResponse for AuthError {
             Self::Missing => "unauthenticated",
             Self::Token(TokenError::Expired) => "token_expired",
             Self::Token(TokenError::Invalid) => "invalid_token",
+            Self::UnknownAccount => "unknown_account",
         };
         (
             StatusCode::UNAUTHORIZED,

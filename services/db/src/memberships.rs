@@ -13,25 +13,30 @@ pub struct Memberships {
     pub contacts: HashSet<i64>,
 }
 
-/// Loads the groups and contacts of `user` in one round trip.
-pub async fn of_user(client: &impl GenericClient, user: i64) -> DbResult<Memberships> {
+/// Loads the groups and contacts of `user` in one round trip; `None` when there is no such user
+/// (a token signed for a database that has since been reset, say).
+pub async fn of_user(client: &impl GenericClient, user: i64) -> DbResult<Option<Memberships>> {
     let rows = client
         .query(
-            "select 'g', group_id from group_members where user_id = $1
+            "select 'u', id from users where id = $1
+             union all
+             select 'g', group_id from group_members where user_id = $1
              union all
              select 'c', contact_id from contacts where user_id = $1",
             &[&user],
         )
         .await?;
+    let mut exists = false;
     let mut found = Memberships::default();
     for row in rows {
         let id: i64 = row.get(1);
         match row.get::<_, &str>(0) {
-            "g" => found.groups.insert(id),
-            _ => found.contacts.insert(id),
-        };
+            "u" => exists = true,
+            "g" => _ = found.groups.insert(id),
+            _ => _ = found.contacts.insert(id),
+        }
     }
-    Ok(found)
+    Ok(exists.then_some(found))
 }
 
 /// Whether a user with this id exists.

@@ -62,14 +62,20 @@ pub async fn insert_batch(
             batch.iter().map(|m| m.$field.clone()).collect::<Vec<_>>()
         };
     }
-    let rows = client
-        .query(
+    // Cached: the writer runs this for every batch.
+    let statement = client
+        .prepare_cached(
             "insert into messages
                  (conv_id, seq, sender_id, cmd, dstid, media, content, pic, url, memo, amount, media_id, cid)
              select * from unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::smallint[], $5::bigint[],
                                   $6::smallint[], $7::text[], $8::text[], $9::text[], $10::text[],
                                   $11::bigint[], $12::uuid[], $13::text[])
              returning conv_id, seq, id, (extract(epoch from created_at) * 1000)::bigint",
+        )
+        .await?;
+    let rows = client
+        .query(
+            &statement,
             &[
                 &column!(conv),
                 &column!(seq),
@@ -96,6 +102,9 @@ pub async fn insert_batch(
 
 /// The seq of the newest message of each conversation (conversations without messages are left out).
 pub async fn last_seqs(client: &impl GenericClient, convs: &[i64]) -> DbResult<HashMap<i64, i64>> {
+    if convs.is_empty() {
+        return Ok(HashMap::new());
+    }
     let rows = client
         .query(
             "select c.id, m.seq from unnest($1::bigint[]) as c(id)
@@ -122,7 +131,9 @@ pub async fn find_by_cids(
              select * from messages where sender_id = k.sender and cid = k.cid
          ) m"
     );
-    let rows = client.query(&sql, &[&senders, &cids]).await?;
+    // Cached: the writer runs this for every batch.
+    let statement = client.prepare_cached(&sql).await?;
+    let rows = client.query(&statement, &[&senders, &cids]).await?;
     Ok(rows.iter().map(from_row).collect())
 }
 

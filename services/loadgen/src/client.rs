@@ -25,8 +25,10 @@ pub struct Stats {
     pub acked: AtomicU64,
     pub errors: AtomicU64,
     pub delivered: AtomicU64,
-    /// Send-to-delivery latency, in microseconds.
+    /// Send-to-delivery latency, in microseconds, of messages sent after the warm-up.
     pub latency: Mutex<Histogram<u64>>,
+    /// Messages sent before this instant (µs since `epoch`) are warm-up: their latency is not kept.
+    measure_from: AtomicU64,
 }
 
 impl Stats {
@@ -40,7 +42,14 @@ impl Stats {
             latency: Mutex::new(
                 Histogram::new_with_bounds(1, 60_000_000, 3).expect("valid bounds"),
             ),
+            measure_from: AtomicU64::new(u64::MAX),
         }
+    }
+
+    /// Ends the warm-up: latencies of messages sent from now on are kept.
+    pub fn start_measuring(&self) {
+        self.measure_from
+            .store(self.micros_now(), Ordering::Relaxed);
     }
 
     fn micros_now(&self) -> u64 {
@@ -93,7 +102,9 @@ pub fn spawn_reader(mut stream: SplitStream<Ws>, stats: &'static Stats) -> JoinH
 
 fn record_delivery(stats: &Stats, content: Option<&str>) {
     stats.delivered.fetch_add(1, Ordering::Relaxed);
-    if let Some(sent_at) = content.and_then(|c| c.parse::<u64>().ok()) {
+    if let Some(sent_at) = content.and_then(|c| c.parse::<u64>().ok())
+        && sent_at >= stats.measure_from.load(Ordering::Relaxed)
+    {
         let latency = stats.micros_now().saturating_sub(sent_at).max(1);
         let _ = stats
             .latency

@@ -62,9 +62,12 @@ pub struct Args {
     /// Messages per second, all senders together.
     #[arg(long, default_value_t = 1000)]
     pub rate: u32,
-    /// Seconds of sending (after a warm-up of one second).
+    /// Seconds of sending that are measured (after the warm-up).
     #[arg(long, default_value_t = 10)]
     pub seconds: u64,
+    /// Seconds of sending before measuring starts.
+    #[arg(long, default_value_t = 3)]
+    pub warmup_seconds: u64,
     /// Connections opened at once while connecting.
     #[arg(long, default_value_t = 200)]
     pub connect_parallelism: usize,
@@ -73,6 +76,10 @@ pub struct Args {
 impl Args {
     pub fn duration(&self) -> Duration {
         Duration::from_secs(self.seconds)
+    }
+
+    pub fn warmup(&self) -> Duration {
+        Duration::from_secs(self.warmup_seconds)
     }
 }
 

@@ -49,10 +49,11 @@ pub async fn run(args: &Args) -> anyhow::Result<Report> {
         return Ok(report);
     }
     let (plan, fan_out) = plan(args, &seeded);
-    let cpu_before = hub_process::sample(args.hub_pid);
-    let own_before = hub_process::sample(Some(std::process::id()));
+    // Everyone sends through a warm-up first (first messages create conversations and fill the
+    // hub's caches); throughput, CPU and latency count only what happens after it.
     let send_started = Instant::now();
-    let deadline = send_started + args.duration();
+    let measure_start = send_started + args.warmup();
+    let deadline = measure_start + args.duration();
     let period = Duration::from_secs_f64(plan.len() as f64 / f64::from(args.rate.max(1)));
     let mut senders = Vec::new();
     let mut sinks: Vec<Option<Sink>> = sinks.into_iter().map(Some).collect();
@@ -62,14 +63,25 @@ pub async fn run(args: &Args) -> anyhow::Result<Report> {
             sink, command, dstid, period, deadline, stats,
         ));
     }
-    let mut peak_rss = 0;
-    while Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(250)).await;
-        peak_rss = peak_rss.max(hub_process::sample(args.hub_pid).map_or(0, |s| s.rss_kib));
-    }
-    let send_window = send_started.elapsed();
-    let delivered_in_window = stats.delivered.load(Ordering::Relaxed);
-    let acked_in_window = stats.acked.load(Ordering::Relaxed);
+    let sample_until = |until: Instant| async move {
+        let mut peak = 0;
+        while Instant::now() < until {
+            tokio::time::sleep(Duration::from_millis(250)).await;
+            peak = peak.max(hub_process::sample(args.hub_pid).map_or(0, |s| s.rss_kib));
+        }
+        peak
+    };
+    let mut peak_rss = sample_until(measure_start).await;
+    stats.start_measuring();
+    let measure_started = Instant::now();
+    let delivered_before = stats.delivered.load(Ordering::Relaxed);
+    let acked_before = stats.acked.load(Ordering::Relaxed);
+    let cpu_before = hub_process::sample(args.hub_pid);
+    let own_before = hub_process::sample(Some(std::process::id()));
+    peak_rss = peak_rss.max(sample_until(deadline).await);
+    let send_window = measure_started.elapsed();
+    let delivered_in_window = stats.delivered.load(Ordering::Relaxed) - delivered_before;
+    let acked_in_window = stats.acked.load(Ordering::Relaxed) - acked_before;
     let cpu_after = hub_process::sample(args.hub_pid);
     let own_after = hub_process::sample(Some(std::process::id()));
     let _held: Vec<Sink> = futures_util::future::join_all(senders)

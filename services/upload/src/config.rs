@@ -71,6 +71,10 @@ pub struct Config {
     /// Seconds between sweeps of direct uploads that expired without being completed.
     #[arg(long, env = "PENDING_SWEEP_SECS", default_value_t = 300)]
     pub pending_sweep_secs: u64,
+    /// Allocations at least this large get their own memory map, given back to the system when
+    /// freed (glibc's `M_MMAP_THRESHOLD`); 0 keeps the C library's adaptive default.
+    #[arg(long, env = "UPLOAD_MMAP_THRESHOLD_BYTES", default_value_t = 1024 * 1024)]
+    pub mmap_threshold_bytes: usize,
     #[command(flatten)]
     pub media: MediaLimitsArgs,
 }

@@ -6,12 +6,14 @@
 //! - [`routes`]: the HTTP routes (uploads, presigned uploads, media access, health).
 //! - [`media`]: verification and processing: type sniffing, images, voice.
 //! - [`storage`]: the S3 client.
+//! - [`memory`]: gives large buffers back to the system when they are freed.
 //! - [`sweeper`]: forgets direct uploads that expired without being completed.
 //! - [`error`]: the one error type, mapped to HTTP in one place.
 
 pub mod config;
 pub mod error;
 pub mod media;
+pub mod memory;
 pub mod routes;
 pub mod startup;
 pub mod state;

@@ -31,6 +31,9 @@ use crate::{error::ApiError, state::AppState};
 const HARD_FRAME_CAP: usize = 1024 * 1024;
 /// Bytes the socket reads at once; kept small so that idle connections stay cheap.
 const READ_BUFFER: usize = 4 * 1024;
+/// Bytes of frames gathered before a write: frames queued together share one system call (the
+/// buffer is only allocated once something is sent, so idle connections do not pay for it).
+const WRITE_BUFFER: usize = 16 * 1024;
 
 /// `GET /ws`: authenticates from the token before upgrading, loads the user's groups and contacts.
 pub async fn upgrade(
@@ -43,13 +46,15 @@ pub async fn upgrade(
         return Err(ApiError::Unavailable);
     }
     let client = state.pool.get().await?;
-    let found = memberships::of_user(&client, user.id()).await?;
+    let found = memberships::of_user(&client, user.id())
+        .await?
+        .ok_or(ApiError::from(AuthError::UnknownAccount))?;
     drop(client);
     let realtime = state.realtime.clone();
     let tracker = realtime.inner.sessions.clone();
     Ok(ws
         .read_buffer_size(READ_BUFFER)
-        .write_buffer_size(0)
+        .write_buffer_size(WRITE_BUFFER)
         .max_message_size(HARD_FRAME_CAP)
         .max_frame_size(HARD_FRAME_CAP)
         .on_upgrade(move |socket| tracker.track_future(run(realtime, user.id(), found, socket)))

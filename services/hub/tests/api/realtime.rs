@@ -188,6 +188,15 @@ async fn a_resent_cid_is_stored_once_and_acked_the_same() {
     let twin2 = ack_of(&mut alice, "twin").await;
     assert_eq!(first, second);
     assert_eq!(twin1, twin2);
+    // What was acked is what is stored, to the millisecond.
+    let (_, history) = app
+        .get(
+            &format!("/api/v1/conversations/{}/messages", first["conv"]),
+            Some(&alice_token),
+        )
+        .await;
+    let stored = &history["messages"].as_array().expect("messages")[1];
+    assert_eq!((&stored["id"], &stored["ts"]), (&first["id"], &first["ts"]));
     assert!(is_cmd(&twin1, 20));
     assert_eq!(message_count(&app).await, 2);
     // Bob saw each message once.
@@ -462,6 +471,18 @@ async fn heartbeat_is_answered_and_a_bad_token_is_refused() {
         app.try_ws("not-a-token").await.is_err(),
         "a bad token cannot open a socket"
     );
+    let keys = natter_common::token::TokenKeys::new(
+        app.config.token_secret.as_bytes(),
+        Duration::from_secs(60),
+    );
+    let orphan = keys.issue(987_654, "nobody");
+    match app.try_ws(&orphan).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            assert_eq!(response.status(), 401, "a signed token of no account");
+        }
+        Err(other) => panic!("a token of no account must get 401, got {other}"),
+        Ok(_) => panic!("a token of no account must not open a socket"),
+    }
 }
 
 #[tokio::test]
