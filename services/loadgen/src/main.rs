@@ -5,7 +5,7 @@
 //! `TOKEN_SECRET`, so that preparing 10 000 users does not spend minutes in argon2.
 
 mod client;
-mod hub_process;
+mod proc_stats;
 mod report;
 mod scenario;
 mod seed;

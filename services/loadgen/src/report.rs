@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-/// What one run measured; printed as JSON.
+/// What one run measured; printed as JSON. CPU figures are percent of one core.
 #[derive(Debug, Default, Serialize)]
 pub struct Report {
     pub scenario: String,
@@ -27,5 +27,10 @@ pub struct Report {
     pub hub_cpu_percent: Option<f64>,
     /// CPU of the load generator itself (same machine: it competes with the hub and PostgreSQL).
     pub loadgen_cpu_percent: Option<f64>,
+    /// CPU of every PostgreSQL process on this machine.
+    pub postgres_cpu_percent: Option<f64>,
+    /// CPU of the whole machine (all cores together: `cores` × 100 is every core busy).
+    pub machine_cpu_percent: Option<f64>,
+    pub cores: usize,
     pub hub_rss_peak_kib: Option<u64>,
 }

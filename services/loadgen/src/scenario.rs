@@ -11,7 +11,7 @@ use natter_protocol::cmd;
 use crate::{
     Args, Scenario,
     client::{self, Sink, Stats},
-    hub_process,
+    proc_stats::{self, CpuReading},
     report::Report,
     seed,
 };
@@ -34,16 +34,16 @@ pub async fn run(args: &Args) -> anyhow::Result<Report> {
         target_rate: args.rate,
         ..Report::default()
     };
-    let before = hub_process::sample(args.hub_pid);
-    report.hub_rss_before_kib = before.map(|s| s.rss_kib);
+    let before = proc_stats::rss_kib(args.hub_pid);
+    report.hub_rss_before_kib = before;
     let started = Instant::now();
     let sinks = connect_all(args, &seeded.tokens, stats).await?;
     report.connect_seconds = started.elapsed().as_secs_f64();
-    let connected = hub_process::sample(args.hub_pid);
-    report.hub_rss_connected_kib = connected.map(|s| s.rss_kib);
+    let connected = proc_stats::rss_kib(args.hub_pid);
+    report.hub_rss_connected_kib = connected;
     if let (Some(b), Some(c)) = (before, connected) {
         report.rss_per_connection_bytes =
-            Some((c.rss_kib as f64 - b.rss_kib as f64) * 1024.0 / args.connections as f64);
+            Some((c as f64 - b as f64) * 1024.0 / args.connections as f64);
     }
     if matches!(args.scenario, Scenario::Idle) {
         return Ok(report);
@@ -67,7 +67,7 @@ pub async fn run(args: &Args) -> anyhow::Result<Report> {
         let mut peak = 0;
         while Instant::now() < until {
             tokio::time::sleep(Duration::from_millis(250)).await;
-            peak = peak.max(hub_process::sample(args.hub_pid).map_or(0, |s| s.rss_kib));
+            peak = peak.max(proc_stats::rss_kib(args.hub_pid).unwrap_or(0));
         }
         peak
     };
@@ -76,14 +76,12 @@ pub async fn run(args: &Args) -> anyhow::Result<Report> {
     let measure_started = Instant::now();
     let delivered_before = stats.delivered.load(Ordering::Relaxed);
     let acked_before = stats.acked.load(Ordering::Relaxed);
-    let cpu_before = hub_process::sample(args.hub_pid);
-    let own_before = hub_process::sample(Some(std::process::id()));
+    let cpu_before = CpuReading::now(args.hub_pid);
     peak_rss = peak_rss.max(sample_until(deadline).await);
     let send_window = measure_started.elapsed();
     let delivered_in_window = stats.delivered.load(Ordering::Relaxed) - delivered_before;
     let acked_in_window = stats.acked.load(Ordering::Relaxed) - acked_before;
-    let cpu_after = hub_process::sample(args.hub_pid);
-    let own_after = hub_process::sample(Some(std::process::id()));
+    let cpu = CpuReading::now(args.hub_pid).shares_since(&cpu_before, send_window);
     let _held: Vec<Sink> = futures_util::future::join_all(senders)
         .await
         .into_iter()
@@ -98,14 +96,11 @@ pub async fn run(args: &Args) -> anyhow::Result<Report> {
         delivered_in_window,
         acked_in_window,
     );
-    if let (Some(a), Some(b)) = (cpu_before, cpu_after) {
-        report.hub_cpu_percent =
-            Some(100.0 * (b.cpu - a.cpu).as_secs_f64() / send_window.as_secs_f64());
-    }
-    if let (Some(a), Some(b)) = (own_before, own_after) {
-        report.loadgen_cpu_percent =
-            Some(100.0 * (b.cpu - a.cpu).as_secs_f64() / send_window.as_secs_f64());
-    }
+    report.hub_cpu_percent = cpu.hub;
+    report.loadgen_cpu_percent = cpu.loadgen;
+    report.postgres_cpu_percent = Some(cpu.postgres);
+    report.machine_cpu_percent = cpu.machine;
+    report.cores = std::thread::available_parallelism().map_or(0, |n| n.get());
     report.hub_rss_peak_kib = (peak_rss > 0).then_some(peak_rss);
     Ok(report)
 }
