@@ -18,9 +18,6 @@ pub enum DbError {
     Migration(#[from] refinery::Error),
     #[error("bad database url: {0}")]
     Config(String),
-    /// PostgreSQL answered something a statement's own logic rules out.
-    #[error("inconsistent answer: {0}")]
-    Inconsistent(&'static str),
 }
 
 pub type DbResult<T> = Result<T, DbError>;

@@ -6,7 +6,7 @@ use deadpool_postgres::GenericClient;
 use natter_protocol::ChatMessage;
 use tokio_postgres::Row;
 
-use crate::error::{DbError, DbResult};
+use crate::error::DbResult;
 
 /// The columns [`from_row`] reads, in order; select them with this list (prefix `m.`).
 pub const COLUMNS: &str = "m.id, m.conv_id, m.seq, m.sender_id, m.dstid, m.cmd, m.media, m.content, \
@@ -34,10 +34,11 @@ pub fn from_row(row: &Row) -> ChatMessage {
     }
 }
 
-/// A message ready to store: its conversation is resolved; [`store_batch`] gives it its seq.
+/// A message ready to store: its conversation and seq are already allocated.
 #[derive(Debug, Clone)]
 pub struct NewMessage {
     pub conv: i64,
+    pub seq: i64,
     pub sender: i64,
     pub cmd: i16,
     pub dstid: i64,
@@ -51,46 +52,33 @@ pub struct NewMessage {
     pub cid: String,
 }
 
-/// Where [`store_batch`] put one message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Placed {
-    pub id: i64,
-    pub conv: i64,
-    pub seq: i64,
-    /// Milliseconds since the epoch.
-    pub ts: i64,
-    /// The `(sender, cid)` was stored before (a retried send): nothing new was stored and this
-    /// is the first message's place, which may be in another conversation.
-    pub retried: bool,
-}
-
-/// Stores a batch in one statement, so one round trip and one transaction: the whole batch
-/// commits or none of it. A message whose `(sender, cid)` is already stored is left out and
-/// answered with the stored message's place. The others get the next seqs of their conversation,
-/// in batch order, counting on from `last_seq` (the newest committed seq, when the caller knows it;
-/// otherwise it is read from the table). Returns one [`Placed`] per message, in batch order.
-///
-/// `(sender, cid)` must be unique within the batch, and the caller must be the only writer of
-/// these conversations (their seqs are numbered from what it knows).
-pub async fn store_batch(
+/// Inserts a batch in one statement and returns `(id, ts)` per message, in input order.
+pub async fn insert_batch(
     client: &impl GenericClient,
     batch: &[NewMessage],
-    last_seq: impl Fn(i64) -> Option<i64>,
-) -> DbResult<Vec<Placed>> {
+) -> DbResult<Vec<(i64, i64)>> {
     macro_rules! column {
         ($field:ident) => {
             batch.iter().map(|m| m.$field.clone()).collect::<Vec<_>>()
         };
     }
-    let last: Vec<Option<i64>> = batch.iter().map(|m| last_seq(m.conv)).collect();
     // Cached: the writer runs this for every batch.
-    let statement = client.prepare_cached(STORE_BATCH).await?;
+    let statement = client
+        .prepare_cached(
+            "insert into messages
+                 (conv_id, seq, sender_id, cmd, dstid, media, content, pic, url, memo, amount, media_id, cid)
+             select * from unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::smallint[], $5::bigint[],
+                                  $6::smallint[], $7::text[], $8::text[], $9::text[], $10::text[],
+                                  $11::bigint[], $12::uuid[], $13::text[])
+             returning conv_id, seq, id, (extract(epoch from created_at) * 1000)::bigint",
+        )
+        .await?;
     let rows = client
         .query(
             &statement,
             &[
                 &column!(conv),
-                &last,
+                &column!(seq),
                 &column!(sender),
                 &column!(cmd),
                 &column!(dstid),
@@ -105,63 +93,49 @@ pub async fn store_batch(
             ],
         )
         .await?;
-    let mut placed: HashMap<(i64, String), Placed> = rows
+    let stored: HashMap<(i64, i64), (i64, i64)> = rows
         .iter()
-        .map(|r| {
-            let place = Placed {
-                retried: r.get(0),
-                id: r.get(3),
-                conv: r.get(4),
-                seq: r.get(5),
-                ts: r.get(6),
-            };
-            ((r.get(1), r.get(2)), place)
-        })
+        .map(|r| ((r.get(0), r.get(1)), (r.get(2), r.get(3))))
         .collect();
-    batch
-        .iter()
-        .map(|m| {
-            placed
-                .remove(&(m.sender, m.cid.clone()))
-                .ok_or(DbError::Inconsistent("a stored message was not returned"))
-        })
-        .collect()
+    Ok(batch.iter().map(|m| stored[&(m.conv, m.seq)]).collect())
 }
 
-/// [`store_batch`]'s statement. `existing` finds retried sends (one probe of
-/// `messages_sender_cid_key` each); `fresh` numbers the rest per conversation in batch order.
-const STORE_BATCH: &str = "
-    with input as (
-        select * from unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::smallint[], $5::bigint[],
-                             $6::smallint[], $7::text[], $8::text[], $9::text[], $10::text[],
-                             $11::bigint[], $12::uuid[], $13::text[])
-            with ordinality as i(conv, last_seq, sender, cmd, dstid, media, content, pic, url, memo,
-                                 amount, media_id, cid, ord)
-    ),
-    existing as (
-        select m.* from input i
-        cross join lateral (select * from messages where sender_id = i.sender and cid = i.cid) m
-    ),
-    fresh as (
-        select i.*,
-               coalesce(i.last_seq, (select max(seq) from messages where conv_id = i.conv), 0)
-                 + row_number() over (partition by i.conv order by i.ord) as seq
-        from input i
-        where not exists (select 1 from existing e where e.sender_id = i.sender and e.cid = i.cid)
-    ),
-    inserted as (
-        insert into messages
-            (conv_id, seq, sender_id, cmd, dstid, media, content, pic, url, memo, amount, media_id, cid)
-        select conv, seq, sender, cmd, dstid, media, content, pic, url, memo, amount, media_id, cid
-        from fresh
-        order by ord
-        returning sender_id, cid, id, conv_id, seq, created_at
-    )
-    select false, sender_id, cid, id, conv_id, seq, (extract(epoch from created_at) * 1000)::bigint
-    from inserted
-    union all
-    select true, sender_id, cid, id, conv_id, seq, (extract(epoch from created_at) * 1000)::bigint
-    from existing";
+/// The seq of the newest message of each conversation (conversations without messages are left out).
+pub async fn last_seqs(client: &impl GenericClient, convs: &[i64]) -> DbResult<HashMap<i64, i64>> {
+    if convs.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows = client
+        .query(
+            "select c.id, m.seq from unnest($1::bigint[]) as c(id)
+             cross join lateral (
+                 select seq from messages where conv_id = c.id order by seq desc limit 1
+             ) m",
+            &[&convs],
+        )
+        .await?;
+    Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+}
+
+/// Messages already stored for these `(sender, cid)` pairs (a retried send).
+pub async fn find_by_cids(
+    client: &impl GenericClient,
+    keys: &[(i64, String)],
+) -> DbResult<Vec<ChatMessage>> {
+    let (senders, cids): (Vec<i64>, Vec<String>) = keys.iter().cloned().unzip();
+    // The lateral join makes every key one index probe of `messages_sender_cid_key`, however
+    // large the table grows (a hash join would scan it).
+    let sql = format!(
+        "select {COLUMNS} from unnest($1::bigint[], $2::text[]) as k(sender, cid)
+         cross join lateral (
+             select * from messages where sender_id = k.sender and cid = k.cid
+         ) m"
+    );
+    // Cached: the writer runs this for every batch.
+    let statement = client.prepare_cached(&sql).await?;
+    let rows = client.query(&statement, &[&senders, &cids]).await?;
+    Ok(rows.iter().map(from_row).collect())
+}
 
 /// Everything after each cursor in every conversation of `user`, at most `page` per conversation
 /// (one more is fetched to tell whether more remain), ordered by conversation then seq.

@@ -2,7 +2,7 @@
 
 use std::{future::Future, net::SocketAddr, sync::Arc};
 
-use axum::Router;
+use axum::{Router, serve::ListenerExt};
 use natter_common::TokenKeys;
 use tokio::net::TcpListener;
 use tower_http::{
@@ -65,7 +65,15 @@ impl Application {
     ) -> anyhow::Result<()> {
         let realtime = self.realtime.clone();
         let stopping = realtime.stopping();
-        let server = axum::serve(self.listener, self.router.into_make_service())
+        // Chat frames are small and latency-bound: Nagle's algorithm would hold a frame back until
+        // the client acks the previous one (up to its delayed-ack timeout, 40 ms on Linux).
+        // The per-connection writer already gathers queued frames into one write.
+        let listener = self.listener.tap_io(|tcp| {
+            if let Err(error) = tcp.set_nodelay(true) {
+                tracing::debug!(%error, "could not set TCP_NODELAY");
+            }
+        });
+        let server = axum::serve(listener, self.router.into_make_service())
             .with_graceful_shutdown(async move { stopping.cancelled().await });
         let signal = tokio::spawn(async move {
             shutdown.await;

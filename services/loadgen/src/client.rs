@@ -13,7 +13,10 @@ use hdrhistogram::Histogram;
 use natter_protocol::cmd;
 use serde::Deserialize;
 use tokio::{net::TcpStream, task::JoinHandle};
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, tungstenite::Message};
+use tokio_tungstenite::{
+    MaybeTlsStream, WebSocketStream,
+    tungstenite::{Message, protocol::WebSocketConfig},
+};
 
 type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 pub type Sink = SplitSink<Ws, Message>;
@@ -53,7 +56,11 @@ impl Stats {
     }
 
     fn micros_now(&self) -> u64 {
-        self.epoch.elapsed().as_micros() as u64
+        self.micros_at(Instant::now())
+    }
+
+    fn micros_at(&self, instant: Instant) -> u64 {
+        instant.saturating_duration_since(self.epoch).as_micros() as u64
     }
 }
 
@@ -69,7 +76,15 @@ struct Probe<'a> {
 
 /// Opens an authenticated connection.
 pub async fn connect(ws_url: &str, token: &str) -> anyhow::Result<(Sink, SplitStream<Ws>)> {
-    let (ws, _) = tokio_tungstenite::connect_async(format!("{ws_url}?token={token}")).await?;
+    // Small frames: a 4 KiB read buffer (the default zeroes 128 KiB before every read), and no
+    // Nagle delay, as browsers do.
+    let config = WebSocketConfig::default().read_buffer_size(4 * 1024);
+    let (ws, _) = tokio_tungstenite::connect_async_with_config(
+        format!("{ws_url}?token={token}"),
+        Some(config),
+        true,
+    )
+    .await?;
     Ok(ws.split())
 }
 
@@ -125,15 +140,20 @@ pub fn spawn_sender(
 ) -> JoinHandle<Sink> {
     tokio::spawn(async move {
         let offset = Duration::from_micros(rand_offset(period, dstid));
+        // Open loop: every send keeps its place in the schedule (missed ticks are sent at once).
+        // Delaying them instead would let senders held up together stay in step, and the load
+        // would turn into synchronised bursts that no real population of clients produces.
         let mut timer = tokio::time::interval_at(tokio::time::Instant::now() + offset, period);
-        timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
         let mut n = 0u64;
         while Instant::now() < deadline {
-            timer.tick().await;
+            let scheduled = timer.tick().await.into_std();
             n += 1;
+            // Latency counts from when the message was due, so that a late send (the load
+            // generator itself falling behind) is not hidden from the figures.
             let frame = format!(
                 r#"{{"cmd":{command},"dstid":{dstid},"media":1,"cid":"{n}","content":"{}"}}"#,
-                stats.micros_now()
+                stats.micros_at(scheduled)
             );
             if sink.send(Message::Text(frame.into())).await.is_err() {
                 break;

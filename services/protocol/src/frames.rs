@@ -360,6 +360,19 @@ pub struct Ack {
     pub ts: i64,
 }
 
+impl Ack {
+    pub fn of(message: &ChatMessage, cid: String) -> Self {
+        Self {
+            cmd: cmd::ACK,
+            cid,
+            id: message.id,
+            conv: message.conv,
+            seq: message.seq,
+            ts: message.ts,
+        }
+    }
+}
+
 /// cmd 21: the frame (with this `cid`, when it had one) was refused.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ErrorFrame {

@@ -1,11 +1,10 @@
 //! The group-commit writer: the one task that makes messages durable.
 //!
 //! Sessions submit validated messages; the writer takes everything queued (up to a batch limit),
-//! resolves conversations, and stores the batch with one statement: one round trip and one
-//! transaction that answers retried `cid`s with their first place and numbers the rest with
-//! gap-free seqs counted on from the writer's in-memory counters. Only after the commit does it ack
-//! each sender and publish each message to the bus. Being the only writer is what makes the
-//! in-memory seq counters safe; a clustered hub would shard conversations across writers.
+//! resolves conversations, answers retried `cid`s with their first ack, allocates gap-free seqs from
+//! its in-memory counters, stores the batch in one transaction (one multi-row insert), and only after
+//! the commit acks each sender and publishes each message to the bus. Being the only writer is what
+//! makes the in-memory seq counters safe; a clustered hub would shard conversations across writers.
 
 use std::{
     collections::{HashMap, HashSet},
@@ -13,10 +12,7 @@ use std::{
     time::Instant,
 };
 
-use natter_db::{
-    DbResult, Pool, conversations, messages,
-    messages::{NewMessage, Placed},
-};
+use natter_db::{DbResult, Pool, conversations, messages, messages::NewMessage};
 use natter_protocol::{Ack, ChatMessage, ErrorFrame, FrameError, OutgoingMessage, Target, cmd};
 use tokio::{sync::mpsc, task::JoinHandle};
 use tokio_util::sync::CancellationToken;
@@ -103,6 +99,14 @@ struct Writer {
     convs: HashMap<ConvKey, i64>,
 }
 
+/// A batch told apart by [`Writer::split_retries`].
+#[derive(Default)]
+struct Split {
+    fresh: Vec<Pending>,
+    retried: Vec<(Submission, ChatMessage)>,
+    echoes: Vec<Submission>,
+}
+
 /// A submission with its conversation resolved.
 struct Pending {
     submission: Submission,
@@ -167,36 +171,47 @@ impl Writer {
         &mut self,
         batch: Vec<Submission>,
     ) -> Result<(), (natter_db::DbError, Vec<Submission>)> {
-        let pending = self.resolve(batch).await?;
-        let (unique, echoes) = split_echoes(pending);
-        let rows: Vec<NewMessage> = unique.iter().map(new_message).collect();
-        let placed = match self.store(&rows).await {
-            Ok(placed) => placed,
+        let pending = match self.resolve(batch).await {
+            Ok(p) => p,
+            Err((e, batch)) => return Err((e, batch)),
+        };
+        let Split {
+            fresh,
+            retried,
+            echoes,
+        } = match self.split_retries(pending).await {
+            Ok(split) => split,
+            Err((e, pending)) => {
+                return Err((e, pending.into_iter().map(|p| p.submission).collect()));
+            }
+        };
+        for (submission, stored) in retried {
+            ack(&submission, stored);
+        }
+        if fresh.is_empty() {
+            return Ok(());
+        }
+        let rows = match self.store(&fresh).await {
+            Ok(rows) => rows,
             Err(e) => {
-                let mut failed: Vec<Submission> =
-                    unique.into_iter().map(|p| p.submission).collect();
+                let mut failed: Vec<Submission> = fresh.into_iter().map(|p| p.submission).collect();
                 failed.extend(echoes);
                 return Err((e, failed));
             }
         };
-        let by_cid: HashMap<(i64, &str), Placed> = rows
+        metrics::messages_stored(rows.len());
+        let by_cid: HashMap<(i64, &str), &ChatMessage> = rows
             .iter()
-            .zip(&placed)
-            .map(|(row, place)| ((row.sender, row.cid.as_str()), *place))
+            .map(|m| ((m.userid, m.cid.as_deref().unwrap_or_default()), m))
             .collect();
-        for echo in &echoes {
-            ack(echo, by_cid[&(echo.sender, echo.message.cid.as_str())]);
-        }
-        let mut stored = 0;
-        for ((pending, row), place) in unique.into_iter().zip(rows).zip(placed) {
-            if place.retried {
-                ack(&pending.submission, place);
-            } else {
-                stored += 1;
-                self.deliver(pending.submission, row, place);
+        for echo in echoes {
+            if let Some(stored) = by_cid.get(&(echo.sender, echo.message.cid.as_str())) {
+                ack(&echo, (*stored).clone());
             }
         }
-        metrics::messages_stored(stored);
+        for (pending, stored) in fresh.into_iter().zip(rows) {
+            self.deliver(pending.submission, stored);
+        }
         Ok(())
     }
 
@@ -245,21 +260,90 @@ impl Writer {
         Ok(())
     }
 
-    /// Stores the batch in one statement and moves the seq counters past what it stored.
-    async fn store(&mut self, rows: &[NewMessage]) -> DbResult<Vec<Placed>> {
-        let client = self.pool.get().await?;
-        let placed =
-            messages::store_batch(&client, rows, |conv| self.last_seq.get(&conv).copied()).await?;
-        for place in placed.iter().filter(|p| !p.retried) {
-            let last = self.last_seq.entry(place.conv).or_insert(place.seq);
-            *last = (*last).max(place.seq);
+    /// Splits off submissions whose `(sender, cid)` is already stored (`retried`: they get the
+    /// first ack again) or repeated within this batch (`echoes`: answered once the first is stored).
+    async fn split_retries(
+        &self,
+        pending: Vec<Pending>,
+    ) -> Result<Split, (natter_db::DbError, Vec<Pending>)> {
+        let keys: Vec<(i64, String)> = pending
+            .iter()
+            .map(|p| (p.submission.sender, p.submission.message.cid.clone()))
+            .collect();
+        let stored = match self.find_stored(&keys).await {
+            Ok(found) => found,
+            Err(e) => return Err((e, pending)),
+        };
+        let mut split = Split::default();
+        let mut seen = HashSet::new();
+        for p in pending {
+            let key = (p.submission.sender, p.submission.message.cid.clone());
+            if let Some(message) = stored.get(&key) {
+                split.retried.push((p.submission, message.clone()));
+            } else if seen.insert(key) {
+                split.fresh.push(p);
+            } else {
+                split.echoes.push(p.submission);
+            }
         }
-        Ok(placed)
+        Ok(split)
+    }
+
+    async fn find_stored(
+        &self,
+        keys: &[(i64, String)],
+    ) -> DbResult<HashMap<(i64, String), ChatMessage>> {
+        let client = self.pool.get().await?;
+        let found = messages::find_by_cids(&client, keys).await?;
+        Ok(found
+            .into_iter()
+            .map(|m| ((m.userid, m.cid.clone().unwrap_or_default()), m))
+            .collect())
+    }
+
+    /// Allocates seqs and stores the batch in one transaction; returns each stored message.
+    async fn store(&mut self, fresh: &[Pending]) -> DbResult<Vec<ChatMessage>> {
+        let client = self.pool.get().await?;
+        let unknown: Vec<i64> = fresh
+            .iter()
+            .map(|p| p.conv)
+            .filter(|c| !self.last_seq.contains_key(c))
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
+        if !unknown.is_empty() {
+            self.last_seq
+                .extend(messages::last_seqs(&client, &unknown).await?);
+        }
+        let (rows, next_seq) = self.allocate(fresh);
+        // One statement, so one implicit transaction: the whole batch commits or none of it.
+        let stored = messages::insert_batch(&client, &rows).await?;
+        self.last_seq.extend(next_seq);
+        Ok(rows
+            .into_iter()
+            .zip(stored)
+            .map(|(row, (id, ts))| to_chat_message(row, id, ts))
+            .collect())
+    }
+
+    /// Numbers the batch, one conversation counter at a time, without touching the committed counters.
+    fn allocate(&self, fresh: &[Pending]) -> (Vec<NewMessage>, HashMap<i64, i64>) {
+        let mut next: HashMap<i64, i64> = HashMap::new();
+        let rows = fresh
+            .iter()
+            .map(|p| {
+                let seq = next
+                    .entry(p.conv)
+                    .or_insert_with(|| self.last_seq.get(&p.conv).copied().unwrap_or(0));
+                *seq += 1;
+                new_message(p, *seq)
+            })
+            .collect();
+        (rows, next)
     }
 
     /// Acks the sender's connection and publishes the message to its audience.
-    fn deliver(&self, submission: Submission, row: NewMessage, place: Placed) {
-        let message = to_chat_message(row, place);
+    fn deliver(&self, submission: Submission, message: ChatMessage) {
         let audience = match submission.message.target {
             Target::User(to) => Audience::Users(vec![to, submission.sender]),
             Target::Group(group) => Audience::Group(group),
@@ -269,30 +353,11 @@ impl Writer {
             frame: encode(&message),
             skip: Some(submission.origin.id),
         });
-        ack(&submission, place);
+        ack(&submission, message);
     }
 }
 
-/// Splits off submissions repeating a `(sender, cid)` seen earlier in the same batch: they are
-/// answered with the first one's ack once it is stored.
-fn split_echoes(pending: Vec<Pending>) -> (Vec<Pending>, Vec<Submission>) {
-    let mut seen = HashSet::new();
-    let mut echoes = Vec::new();
-    let unique = pending
-        .into_iter()
-        .filter_map(|p| {
-            if seen.insert((p.submission.sender, p.submission.message.cid.clone())) {
-                Some(p)
-            } else {
-                echoes.push(p.submission);
-                None
-            }
-        })
-        .collect();
-    (unique, echoes)
-}
-
-fn new_message(p: &Pending) -> NewMessage {
+fn new_message(p: &Pending, seq: i64) -> NewMessage {
     let s = &p.submission;
     let m = &s.message;
     let (command, dstid) = match m.target {
@@ -301,6 +366,7 @@ fn new_message(p: &Pending) -> NewMessage {
     };
     NewMessage {
         conv: p.conv,
+        seq,
         sender: s.sender,
         cmd: command as i16,
         dstid,
@@ -315,11 +381,11 @@ fn new_message(p: &Pending) -> NewMessage {
     }
 }
 
-fn to_chat_message(row: NewMessage, place: Placed) -> ChatMessage {
+fn to_chat_message(row: NewMessage, id: i64, ts: i64) -> ChatMessage {
     ChatMessage {
-        id: place.id,
-        conv: place.conv,
-        seq: place.seq,
+        id,
+        conv: row.conv,
+        seq: row.seq,
         userid: row.sender,
         dstid: row.dstid,
         cmd: i64::from(row.cmd),
@@ -331,19 +397,12 @@ fn to_chat_message(row: NewMessage, place: Placed) -> ChatMessage {
         amount: row.amount,
         media_id: row.media_id.map(|id| id.to_string()),
         cid: Some(row.cid),
-        ts: place.ts,
+        ts,
     }
 }
 
-fn ack(submission: &Submission, place: Placed) {
-    let frame = Ack {
-        cmd: cmd::ACK,
-        cid: submission.message.cid.clone(),
-        id: place.id,
-        conv: place.conv,
-        seq: place.seq,
-        ts: place.ts,
-    };
+fn ack(submission: &Submission, stored: ChatMessage) {
+    let frame = Ack::of(&stored, submission.message.cid.clone());
     submission.origin.push(encode(&frame));
 }
 
