@@ -18,7 +18,10 @@ pub struct Report {
     pub errors: u64,
     pub expected_deliveries: u64,
     pub delivered: u64,
+    /// Acked messages whose deliveries never arrived; exact only when `settled`.
     pub lost: i64,
+    /// Every sent message was answered and every acked one delivered before the run ended.
+    pub settled: bool,
     pub delivered_per_sec: f64,
     pub acked_per_sec: f64,
     pub latency_p50_ms: f64,
