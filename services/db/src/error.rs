@@ -18,6 +18,8 @@ pub enum DbError {
     Migration(#[from] refinery::Error),
     #[error("bad database url: {0}")]
     Config(String),
+    #[error("i/o error: {0}")]
+    Io(#[from] std::io::Error),
 }
 
 pub type DbResult<T> = Result<T, DbError>;

@@ -59,14 +59,55 @@ async fn migrate(pool: &Pool) -> DbResult<()> {
     Ok(())
 }
 
+/// Drops the database `url` names (ending its sessions first), if it exists.
+pub async fn drop_database(url: &str) -> DbResult<()> {
+    let config: tokio_postgres::Config = url.parse()?;
+    let Some(name) = config.get_dbname().map(str::to_owned) else {
+        return Ok(());
+    };
+    let (client, driver) = admin_client(&config).await?;
+    let quoted = name.replace('"', "\"\"");
+    client
+        .batch_execute(&format!(
+            "drop database if exists \"{quoted}\" with (force)"
+        ))
+        .await?;
+    drop(client);
+    let _ = driver.await;
+    Ok(())
+}
+
+/// [`drop_database`] for code that cannot await (a `Drop`): runs it on a thread of its own.
+pub fn drop_database_blocking(url: &str) -> DbResult<()> {
+    let url = url.to_owned();
+    std::thread::spawn(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?
+            .block_on(drop_database(&url))
+    })
+    .join()
+    .unwrap_or_else(|_| Err(std::io::Error::other("drop_database panicked").into()))
+}
+
+/// A connection to the `postgres` database of `config`'s server, and the task driving it.
+async fn admin_client(
+    config: &tokio_postgres::Config,
+) -> DbResult<(
+    tokio_postgres::Client,
+    tokio::task::JoinHandle<Result<(), tokio_postgres::Error>>,
+)> {
+    let mut admin = config.clone();
+    admin.dbname("postgres");
+    let (client, connection) = admin.connect(NoTls).await?;
+    Ok((client, tokio::spawn(connection)))
+}
+
 async fn create_database_if_missing(config: &tokio_postgres::Config) -> DbResult<()> {
     let Some(name) = config.get_dbname().map(str::to_owned) else {
         return Ok(());
     };
-    let mut admin = config.clone();
-    admin.dbname("postgres");
-    let (client, connection) = admin.connect(NoTls).await?;
-    let driver = tokio::spawn(connection);
+    let (client, driver) = admin_client(config).await?;
     let exists = client
         .query_opt("select 1 from pg_database where datname = $1", &[&name])
         .await?

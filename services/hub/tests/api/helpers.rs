@@ -260,30 +260,8 @@ impl Drop for TestApp {
             eprintln!("test database kept: {}", self.db_url);
             return;
         }
-        let Some(name) = self.db_url.rsplit('/').next().map(str::to_owned) else {
-            return;
-        };
-        // Drop cannot await, and the test's runtime may be single-threaded: use a runtime of our own
-        // on another thread. FORCE ends the sessions the hub (still running) may hold.
-        let dropped = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime");
-            runtime.block_on(async move {
-                let admin = natter_db::connect_without_migrating(&format!("{TEST_PG}/postgres"), 1)
-                    .await
-                    .ok()?;
-                let client = admin.get().await.ok()?;
-                client
-                    .batch_execute(&format!("drop database if exists \"{name}\" with (force)"))
-                    .await
-                    .ok()
-            })
-        })
-        .join();
-        if !matches!(dropped, Ok(Some(()))) {
-            eprintln!("could not drop test database {}", self.db_url);
+        if let Err(e) = natter_db::drop_database_blocking(&self.db_url) {
+            eprintln!("could not drop test database {}: {e}", self.db_url);
         }
     }
 }
