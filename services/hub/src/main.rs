@@ -3,6 +3,11 @@
 use clap::Parser;
 use natter_hub::{Application, Config};
 
+/// mimalloc: the hub allocates many small, short-lived buffers across threads (frames, queue
+/// entries), where it spends less CPU than glibc's malloc.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     natter_common::telemetry::init_logging("natter_hub=info,tower_http=info,info");
