@@ -2,7 +2,7 @@
 
 use std::sync::OnceLock;
 
-use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use tracing_subscriber::{EnvFilter, fmt, prelude::*};
 
 /// Starts structured logging: JSON lines when `LOG_FORMAT=json`, readable text otherwise.
@@ -23,12 +23,27 @@ pub fn init_logging(default_filter: &str) {
     drop(result);
 }
 
-/// The process-wide Prometheus recorder; installed on first use.
+/// Buckets of every `*_seconds` histogram: 0.5 ms to 10 s.
+const SECONDS_BUCKETS: [f64; 14] = [
+    0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0,
+];
+/// Buckets of every `*_size` histogram (counts, such as messages per commit).
+const SIZE_BUCKETS: [f64; 12] = [
+    1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0, 2000.0, 5000.0,
+];
+
+/// The process-wide Prometheus recorder; installed on first use. Histograms are exported as
+/// Prometheus histograms (buckets), which can be aggregated across instances and over any range.
 pub fn metrics_handle() -> PrometheusHandle {
     static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
     HANDLE
         .get_or_init(|| {
             PrometheusBuilder::new()
+                .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), &SECONDS_BUCKETS)
+                .and_then(|b| {
+                    b.set_buckets_for_metric(Matcher::Suffix("_size".into()), &SIZE_BUCKETS)
+                })
+                .expect("bucket lists are not empty")
                 .install_recorder()
                 .expect("no other metrics recorder is installed")
         })

@@ -204,6 +204,14 @@ async fn a_resent_cid_is_stored_once_and_acked_the_same() {
     assert_eq!(ack_of(&mut alice, "same").await, first);
     assert_eq!(ack_of(&mut alice, "third").await["seq"], 3);
     assert_eq!(message_count(&app).await, 3);
+    // Commits are measured as Prometheus histograms (buckets aggregate across hubs).
+    let metrics = app.metrics().await;
+    assert!(metric_value(&metrics, "natter_commit_seconds_count") >= 1.0);
+    assert!(
+        metrics.contains(r#"natter_commit_seconds_bucket{le="0.01"}"#)
+            && metrics.contains(r#"natter_commit_batch_size_bucket{le="1"}"#),
+        "commit histograms have buckets:\n{metrics}"
+    );
     // Bob saw each message once.
     let mut seqs = Vec::new();
     for _ in 0..3 {

@@ -36,7 +36,10 @@ async fn health_readiness_metrics_and_limits_answer() {
         metrics.contains(r#"natter_upload_errors_total{code="unprocessable"}"#),
         "refusals are counted by code: {metrics}"
     );
-    assert!(metrics.contains("natter_upload_process_seconds"));
+    assert!(
+        metrics.contains(r#"natter_upload_process_seconds_bucket{le="0.5"}"#),
+        "processing time is a histogram with buckets: {metrics}"
+    );
 
     let limits: serde_json::Value = get("/api/v1/config")
         .await
