@@ -18,4 +18,4 @@ pub mod users;
 
 pub use deadpool_postgres::{GenericClient, Pool, PoolError, Transaction};
 pub use error::{DbError, DbResult};
-pub use pool::{connect, connect_without_migrating, drop_database, drop_database_blocking};
+pub use pool::{connect, connect_without_migrating, drop_database, drop_test_database};

@@ -78,7 +78,7 @@ pub async fn drop_database(url: &str) -> DbResult<()> {
 }
 
 /// [`drop_database`] for code that cannot await (a `Drop`): runs it on a thread of its own.
-pub fn drop_database_blocking(url: &str) -> DbResult<()> {
+fn drop_database_blocking(url: &str) -> DbResult<()> {
     let url = url.to_owned();
     std::thread::spawn(move || {
         tokio::runtime::Builder::new_current_thread()
@@ -88,6 +88,16 @@ pub fn drop_database_blocking(url: &str) -> DbResult<()> {
     })
     .join()
     .unwrap_or_else(|_| Err(std::io::Error::other("drop_database panicked").into()))
+}
+
+/// What a test harness does with its database when the test ends: drops it, unless the test
+/// failed (the thread is panicking) or `KEEP_TEST_DB` is set, so that it can be looked into.
+pub fn drop_test_database(url: &str) {
+    if std::thread::panicking() || std::env::var_os("KEEP_TEST_DB").is_some() {
+        eprintln!("test database kept: {url}");
+    } else if let Err(e) = drop_database_blocking(url) {
+        eprintln!("could not drop test database {url}: {e}");
+    }
 }
 
 /// A connection to the `postgres` database of `config`'s server, and the task driving it.

@@ -156,15 +156,15 @@ async fn drain(stats: &Stats, fan_out: u64) -> bool {
     };
     let (mut seen, mut last_progress) = (progress(), Instant::now());
     loop {
-        let answered = stats.acked.load(Ordering::Relaxed) + stats.errors.load(Ordering::Relaxed);
-        let expected = stats.acked.load(Ordering::Relaxed) * fan_out;
-        if answered >= stats.sent.load(Ordering::Relaxed)
-            && stats.delivered.load(Ordering::Relaxed) >= expected
+        let acked = stats.acked.load(Ordering::Relaxed);
+        if acked + stats.errors.load(Ordering::Relaxed) >= stats.sent.load(Ordering::Relaxed)
+            && stats.delivered.load(Ordering::Relaxed) >= acked * fan_out
         {
             return true;
         }
-        if progress() != seen {
-            (seen, last_progress) = (progress(), Instant::now());
+        let now = progress();
+        if now != seen {
+            (seen, last_progress) = (now, Instant::now());
         } else if last_progress.elapsed() > DRAIN_STALL {
             return false;
         }

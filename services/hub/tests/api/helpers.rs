@@ -256,13 +256,7 @@ impl TestApp {
 
 impl Drop for TestApp {
     fn drop(&mut self) {
-        if std::thread::panicking() || std::env::var_os("KEEP_TEST_DB").is_some() {
-            eprintln!("test database kept: {}", self.db_url);
-            return;
-        }
-        if let Err(e) = natter_db::drop_database_blocking(&self.db_url) {
-            eprintln!("could not drop test database {}: {e}", self.db_url);
-        }
+        natter_db::drop_test_database(&self.db_url);
     }
 }
 

@@ -100,12 +100,7 @@ impl Drop for TestApp {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
-        // A failed test keeps its database to look into (so does KEEP_TEST_DB).
-        if std::thread::panicking() || std::env::var_os("KEEP_TEST_DB").is_some() {
-            eprintln!("test database kept: {}", self.db_url);
-        } else if let Err(e) = natter_db::drop_database_blocking(&self.db_url) {
-            eprintln!("could not drop test database {}: {e}", self.db_url);
-        }
+        natter_db::drop_test_database(&self.db_url);
     }
 }
 
