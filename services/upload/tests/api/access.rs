@@ -10,6 +10,7 @@ use tokio_tungstenite::tungstenite::Message;
 use crate::{
     helpers::{
         S3Env, TOKEN_SECRET, repo_root, spawn_app, spawn_app_with, start_garage, stop_garage,
+        test_port,
     },
     samples,
 };
@@ -142,7 +143,8 @@ where
 async fn storage_outage_is_a_503_and_the_service_recovers() {
     let dir = repo_root().join(".data/test/s3-outage-test");
     std::fs::create_dir_all(&dir).expect("dir");
-    let garage: S3Env = start_garage(&dir, 3950);
+    let port = test_port("TEST_S3_OUTAGE_PORT", 3950);
+    let garage: S3Env = start_garage(&dir, port);
     let app = spawn_app_with(&garage, |_| {}).await;
     let (_, token) = app.user("alice").await;
     assert_eq!(
@@ -188,7 +190,7 @@ async fn storage_outage_is_a_503_and_the_service_recovers() {
         .get(0);
     assert_eq!(rows, 1, "nothing half-written");
 
-    let restarted = start_garage(&dir, 3950);
+    let restarted = start_garage(&dir, port);
     let (status, body) = app.upload(&token, samples::png(13, 13), "image/png").await;
     let (completed, info) = app.post(&complete, &token, &json!({})).await;
     stop_garage(&restarted);

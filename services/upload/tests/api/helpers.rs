@@ -78,8 +78,17 @@ pub fn shared() -> &'static S3Env {
         }
         let dir = repo_root().join(".data/test/s3-upload-tests");
         std::fs::create_dir_all(&dir).expect("data dir");
-        start_garage(&dir, 3920)
+        start_garage(&dir, test_port("TEST_S3_SHARED_PORT", 3920))
     })
+}
+
+/// A port for a store the tests start themselves: `var` when set (so that two checkouts can run
+/// their tests side by side), else `default`.
+pub fn test_port(var: &str, default: u16) -> u16 {
+    std::env::var(var)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 /// A running upload service and what a test needs to talk to it.
