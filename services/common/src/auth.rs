@@ -1,20 +1,17 @@
-//! The `AuthUser` extractor: authentication as a handler parameter.
+//! Authentication as a handler parameter.
 //!
-//! The token is read from `Authorization: Bearer`, then the `natter_token` cookie, then `?token=`
-//! (for `<img src>` and WebSocket URLs, which cannot carry headers).
+//! [`AuthUser`] takes the token from `Authorization: Bearer` only: every JSON route. [`UrlAuthUser`]
+//! also takes `?token=`, for the few URLs a browser opens without headers (the WebSocket, media in
+//! `<img src>`). No cookie is ever accepted, so no other site can make a browser send a token.
 
 use axum::{
-    Json,
     extract::{FromRef, FromRequestParts},
     http::{StatusCode, header, request::Parts},
     response::{IntoResponse, Response},
 };
-use natter_protocol::ErrorBody;
 
+use crate::error::HttpError;
 use crate::token::{Claims, TokenError, TokenKeys};
-
-/// Name of the cookie that may carry the token.
-pub const TOKEN_COOKIE: &str = "natter_token";
 
 /// The signed-in user, as the token says.
 #[derive(Debug, Clone)]
@@ -38,19 +35,24 @@ pub enum AuthError {
     UnknownAccount,
 }
 
-impl IntoResponse for AuthError {
-    fn into_response(self) -> Response {
-        let code = match self {
+impl HttpError for AuthError {
+    fn status(&self) -> StatusCode {
+        StatusCode::UNAUTHORIZED
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
             Self::Missing => "unauthenticated",
             Self::Token(TokenError::Expired) => "token_expired",
             Self::Token(TokenError::Invalid) => "invalid_token",
             Self::UnknownAccount => "unknown_account",
-        };
-        (
-            StatusCode::UNAUTHORIZED,
-            Json(ErrorBody::new(code, self.to_string())),
-        )
-            .into_response()
+        }
+    }
+}
+
+impl IntoResponse for AuthError {
+    fn into_response(self) -> Response {
+        crate::error::render(&self)
     }
 }
 
@@ -62,17 +64,36 @@ where
     type Rejection = AuthError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let token = token_from_parts(parts).ok_or(AuthError::Missing)?;
-        let keys = TokenKeys::from_ref(state);
-        Ok(Self(keys.verify(token)?))
+        let token = bearer(parts).ok_or(AuthError::Missing)?;
+        Ok(Self(TokenKeys::from_ref(state).verify(token)?))
     }
 }
 
-/// Finds the token in a request: bearer header, cookie, then query string.
-pub fn token_from_parts(parts: &Parts) -> Option<&str> {
-    bearer(parts)
-        .or_else(|| cookie(parts))
-        .or_else(|| query(parts))
+/// The signed-in user of a URL a browser opens without headers: `Authorization: Bearer`, else
+/// `?token=`. Only `/ws` and the media routes take it; the token never reaches a log (request
+/// spans record the path, not the query).
+#[derive(Debug, Clone)]
+pub struct UrlAuthUser(pub Claims);
+
+impl UrlAuthUser {
+    pub fn id(&self) -> i64 {
+        self.0.sub
+    }
+}
+
+impl<S> FromRequestParts<S> for UrlAuthUser
+where
+    TokenKeys: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = AuthError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let token = bearer(parts)
+            .or_else(|| query(parts))
+            .ok_or(AuthError::Missing)?;
+        Ok(Self(TokenKeys::from_ref(state).verify(token)?))
+    }
 }
 
 fn bearer(parts: &Parts) -> Option<&str> {
@@ -80,19 +101,6 @@ fn bearer(parts: &Parts) -> Option<&str> {
     value
         .strip_prefix("Bearer ")
         .map(str::trim)
-        .filter(|t| !t.is_empty())
-}
-
-fn cookie(parts: &Parts) -> Option<&str> {
-    parts
-        .headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == TOKEN_COOKIE)
-        .map(|(_, value)| value)
         .filter(|t| !t.is_empty())
 }
 

@@ -49,3 +49,13 @@ pub fn metrics_handle() -> PrometheusHandle {
         })
         .clone()
 }
+
+/// The span of one HTTP request (for `TraceLayer::make_span_with`): the method and the path,
+/// never the query, which may carry `?token=`.
+pub fn request_span<B>(request: &axum::http::Request<B>) -> tracing::Span {
+    tracing::debug_span!(
+        "request",
+        method = %request.method(),
+        path = %request.uri().path(),
+    )
+}

@@ -3,11 +3,12 @@
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 use clap::Parser;
-use natter_common::media_limits::MediaLimitsArgs;
+use natter_common::{
+    media_limits::MediaLimitsArgs,
+    server::HttpArgs,
+    settings::{DatabaseArgs, SecretArgs},
+};
 use natter_protocol::HubLimits;
-
-/// Secret used when `TOKEN_SECRET` is not set: fine on a laptop, refused nowhere, warned about at start.
-pub const DEV_TOKEN_SECRET: &str = "natter-dev-secret-change-me";
 
 /// Settings of the hub. Every field is an environment variable (preferred in deployment) or a flag.
 #[derive(Debug, Clone, Parser)]
@@ -16,19 +17,19 @@ pub struct Config {
     /// Address to listen on (the seed's port).
     #[arg(long, env = "HUB_ADDR", default_value = "127.0.0.1:8088")]
     pub addr: SocketAddr,
-    /// PostgreSQL URL; the database is created if missing.
-    #[arg(
-        long,
-        env = "DATABASE_URL",
-        default_value = "postgres://postgres@127.0.0.1:5432/natter"
-    )]
-    pub database_url: String,
+    /// Address of `/metrics`, apart from the public one so that no load balancer exposes it.
+    #[arg(long, env = "METRICS_ADDR", default_value = "127.0.0.1:9088")]
+    pub metrics_addr: SocketAddr,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
     /// Most PostgreSQL connections in the pool.
     #[arg(long, env = "DATABASE_POOL_SIZE", default_value_t = 16)]
     pub database_pool_size: usize,
-    /// HMAC secret that signs tokens; the upload service must have the same.
-    #[arg(long, env = "TOKEN_SECRET", default_value = DEV_TOKEN_SECRET, hide_env_values = true)]
-    pub token_secret: String,
+    /// The token secret (the upload service must have the same) and the development switch.
+    #[command(flatten)]
+    pub secrets: SecretArgs,
+    #[command(flatten)]
+    pub http: HttpArgs,
     /// How long a token stays valid, in hours.
     #[arg(long, env = "TOKEN_TTL_HOURS", default_value_t = 24 * 7)]
     pub token_ttl_hours: u64,
@@ -42,9 +43,15 @@ pub struct Config {
     /// Folder of the browser page.
     #[arg(long, env = "WEB_DIR", default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/../../web"))]
     pub web_dir: PathBuf,
-    /// Development mode: `/chat.html?id=N` signs in as demo user N. Never enable in production.
-    #[arg(long, env = "DEV_LOGIN", default_value_t = false)]
-    pub dev_login: bool,
+    /// Origins the page may load media from besides itself and the upload service: the store the
+    /// media redirects go to (`S3_PUBLIC_ENDPOINT`), for the page's Content-Security-Policy.
+    #[arg(
+        long,
+        env = "MEDIA_PUBLIC_ORIGINS",
+        default_value = "http://127.0.0.1:3900",
+        value_delimiter = ','
+    )]
+    pub media_public_origins: Vec<String>,
     /// Largest text frame, in bytes.
     #[arg(long, env = "HUB_MAX_FRAME_BYTES", default_value_t = HubLimits::default().max_frame_bytes)]
     pub max_frame_bytes: usize,
@@ -72,18 +79,39 @@ pub struct Config {
     /// Most messages written by one group commit.
     #[arg(long, env = "HUB_COMMIT_BATCH_MAX", default_value_t = 2048)]
     pub commit_batch_max: usize,
+    /// Passwords hashed at once (argon2 takes about 19 MiB and tens of milliseconds each);
+    /// 0: twice the cores.
+    #[arg(long, env = "PASSWORD_HASH_CONCURRENCY", default_value_t = 0)]
+    pub password_hash_concurrency: usize,
+    /// Sign-in attempts (`/login`, `/register`) per client address per minute; 0: no limit.
+    #[arg(long, env = "SIGNIN_PER_ADDR_PER_MIN", default_value_t = 30)]
+    pub signin_per_addr_per_min: u32,
+    /// Sign-in attempts per username per minute; 0: no limit.
+    #[arg(long, env = "SIGNIN_PER_USERNAME_PER_MIN", default_value_t = 10)]
+    pub signin_per_username_per_min: u32,
+    /// Most WebSocket connections of one user (one per device); 0: no limit.
+    #[arg(long, env = "HUB_MAX_CONNS_PER_USER", default_value_t = 20)]
+    pub max_conns_per_user: usize,
+    /// Most WebSocket connections from one client address (IPv6: one /64); 0: no limit.
+    #[arg(long, env = "HUB_MAX_CONNS_PER_ADDR", default_value_t = 1000)]
+    pub max_conns_per_addr: usize,
+    /// Most WebSocket connections in all; 0: from the open-file limit (raised to its maximum at
+    /// start), less a reserve for the database, HTTP requests and files.
+    #[arg(long, env = "HUB_MAX_CONNS", default_value_t = 0)]
+    pub max_conns: usize,
     /// Media limits, published at `/api/v1/config` (the upload service reads the same variables).
     #[command(flatten)]
     pub media: MediaLimitsArgs,
 }
 
 impl Config {
-    /// Defaults for tests: port 0 on loopback, the given database.
+    /// Defaults for tests: ports 0 on loopback, the given database, a test secret.
     pub fn for_tests(database_url: String) -> Self {
         let mut config = Self::parse_from(["natter-hub"]);
         config.addr = "127.0.0.1:0".parse().expect("valid address");
-        config.database_url = database_url;
-        config.token_secret = "test-secret".into();
+        config.metrics_addr = "127.0.0.1:0".parse().expect("valid address");
+        config.database.url = database_url;
+        config.secrets = SecretArgs::with_secret("natter-hub-test-secret-of-32-bytes-or-more");
         config
     }
 

@@ -1,14 +1,17 @@
-//! The one error type of the hub's HTTP API, mapped to a status and a JSON body in one place.
+//! The one error type of the hub's HTTP API, mapped to a status and a code in one place and
+//! rendered by `natter_common::error` (the cause of a 5xx is logged, never sent).
+
+use std::time::Duration;
 
 use axum::{
-    Json,
     extract::rejection::{JsonRejection, PathRejection, QueryRejection},
     http::StatusCode,
     response::{IntoResponse, Response},
 };
-use natter_common::AuthError;
+use natter_common::{AuthError, HttpError};
 use natter_db::DbError;
-use natter_protocol::ErrorBody;
+
+use crate::guards::Refusal;
 
 /// Everything a hub API call can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -34,9 +37,18 @@ pub enum ApiError {
     /// 422: well-formed but invalid values.
     #[error("{0}")]
     Invalid(String),
-    /// 503: the database is unreachable.
+    /// 429: too many attempts (sign-in) from this address or for this username.
+    #[error("too many attempts; try again in {} s", retry_after.as_secs().max(1))]
+    Throttled { retry_after: Duration },
+    /// 429 or 503: a connection cap refused a WebSocket before the upgrade.
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+    /// 503: the hub cannot take the request now (it is shutting down).
     #[error("service unavailable, try again")]
     Unavailable,
+    /// 503: a dependency (the database) is unreachable or saturated; the cause is logged.
+    #[error("service unavailable, try again")]
+    DependencyDown(#[source] anyhow::Error),
     /// 500: a bug or an unexpected failure; the cause is logged, never sent.
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
@@ -44,41 +56,59 @@ pub enum ApiError {
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
-impl ApiError {
-    fn status_and_code(&self) -> (StatusCode, &'static str) {
+impl HttpError for ApiError {
+    fn status(&self) -> StatusCode {
         match self {
-            Self::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
-            Self::Auth(_) => (StatusCode::UNAUTHORIZED, "unauthenticated"),
-            Self::BadCredentials => (StatusCode::UNAUTHORIZED, "bad_credentials"),
-            Self::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
-            Self::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
-            Self::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
-            Self::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
-            Self::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
-            Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Auth(auth) => auth.status(),
+            Self::BadCredentials => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::Refused(refusal) => refusal.status(),
+            Self::Unavailable | Self::DependencyDown(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            Self::BadRequest(_) => "bad_request",
+            Self::Auth(auth) => auth.code(),
+            Self::BadCredentials => "bad_credentials",
+            Self::Forbidden(_) => "forbidden",
+            Self::NotFound(_) => "not_found",
+            Self::Conflict(_) => "conflict",
+            Self::Invalid(_) => "invalid",
+            Self::Throttled { .. } => "rate_limited",
+            Self::Refused(refusal) => refusal.code(),
+            Self::Unavailable | Self::DependencyDown(_) => "unavailable",
+            Self::Internal(_) => "internal",
+        }
+    }
+
+    fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Self::Throttled { retry_after } => Some(*retry_after),
+            Self::Refused(refusal) => refusal.retry_after(),
+            Self::Unavailable | Self::DependencyDown(_) => Some(Duration::from_secs(1)),
+            _ => None,
         }
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        if let Self::Auth(auth) = self {
-            return auth.into_response();
-        }
-        let (status, code) = self.status_and_code();
-        match &self {
-            Self::Internal(cause) => tracing::error!(error = ?cause, "internal error"),
-            Self::Unavailable => tracing::warn!("database unavailable"),
-            _ => {}
-        }
-        (status, Json(ErrorBody::new(code, self.to_string()))).into_response()
+        natter_common::error::render(&self)
     }
 }
 
 impl From<DbError> for ApiError {
     fn from(e: DbError) -> Self {
         match e {
-            DbError::Pool(_) => Self::Unavailable,
+            DbError::Pool(_) => Self::DependencyDown(e.into()),
             other => Self::Internal(other.into()),
         }
     }

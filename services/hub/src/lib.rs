@@ -4,12 +4,14 @@
 //! - [`startup`]: builds the application (pool, realtime hub, router) and runs it with graceful shutdown.
 //! - [`api`]: the HTTP routes under `/api/v1`, health and metrics.
 //! - [`realtime`]: the WebSocket side: registry of online users, bus, group-commit writer, sessions.
+//! - [`guards`]: sign-in limits, the password hashers' queue, WebSocket connection caps.
 //! - [`error`]: the one error type of the HTTP API.
 
 pub mod api;
 pub mod config;
 pub mod error;
 pub mod extract;
+pub mod guards;
 pub mod password;
 pub mod realtime;
 pub mod startup;

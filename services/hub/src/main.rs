@@ -13,7 +13,7 @@ async fn main() -> anyhow::Result<()> {
     natter_common::telemetry::init_logging("natter_hub=info,tower_http=info,info");
     let config = Config::parse();
     let app = Application::build(config).await?;
-    tracing::info!(addr = %app.local_addr(), "hub listening");
+    tracing::info!(addr = %app.local_addr(), metrics = %app.metrics_addr(), "hub listening");
     app.run_until_stopped(natter_common::shutdown::signal())
         .await?;
     Ok(())

@@ -1,60 +1,82 @@
-//! Builds the hub (pool, realtime core, router) and runs it until a shutdown signal, then drains.
+//! Builds the hub (pool, realtime core, guards, router) and runs it until a shutdown signal,
+//! then drains.
 
 use std::{future::Future, net::SocketAddr, sync::Arc};
 
-use axum::{Router, serve::ListenerExt};
-use natter_common::TokenKeys;
-use tokio::net::TcpListener;
+use anyhow::Context;
+use axum::Router;
+use natter_common::{headers, health, server::Server, telemetry};
 use tower_http::{
     services::{ServeDir, ServeFile},
     trace::TraceLayer,
 };
 
-use crate::{api, config::Config, realtime::Realtime, state::AppState};
+use crate::{
+    api,
+    config::Config,
+    guards::{self, Guards},
+    realtime::Realtime,
+    state::AppState,
+};
 
-/// A built hub, bound to its port, not yet serving.
+/// A built hub, bound to its ports, not yet serving.
 pub struct Application {
-    listener: TcpListener,
+    server: Server,
+    metrics: Server,
     router: Router,
     realtime: Realtime,
 }
 
 impl Application {
-    /// Connects to the database (migrating it), starts the realtime core and binds the listener.
+    /// Checks the secret, connects to the database (migrating it), starts the realtime core and
+    /// binds the public and the metrics listeners.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
-        if config.token_secret == crate::config::DEV_TOKEN_SECRET {
-            tracing::warn!("TOKEN_SECRET is the development default; set a secret in production");
-        }
+        let keys = config.secrets.keys(config.token_ttl())?;
+        let policy = page_policy(&config)?;
         // Install the metrics recorder before anything records.
-        natter_common::telemetry::metrics_handle();
-        let pool = natter_db::connect(&config.database_url, config.database_pool_size).await?;
-        if config.dev_login {
+        telemetry::metrics_handle();
+        let pool = natter_db::connect(&config.database.url, config.database_pool_size).await?;
+        if config.secrets.dev_login {
             tracing::warn!(
                 "DEV_LOGIN is on: /chat.html?id=N signs in as a demo user; never use it in production"
             );
             api::seed_demo(&pool).await?;
         }
         let config = Arc::new(config);
+        let guards = Guards::new(&config, total_connections(&config));
+        tracing::info!(caps = ?guards.caps(), "connection caps");
         let realtime = Realtime::start(pool.clone(), config.clone());
+        let readiness = api::readiness(&pool);
         let state = AppState {
-            keys: TokenKeys::new(config.token_secret.as_bytes(), config.token_ttl()),
+            keys,
             pool,
             config: config.clone(),
             realtime: realtime.clone(),
+            guards,
         };
-        let listener = TcpListener::bind(config.addr).await?;
+        let server = Server::bind(config.addr, &config.http)
+            .await?
+            .with_nodelay();
+        let metrics = Server::bind(config.metrics_addr, &config.http).await?;
+        let router = router(state, &config)
+            .merge(health::router(readiness))
+            .layer(TraceLayer::new_for_http().make_span_with(telemetry::request_span));
         Ok(Self {
-            listener,
-            router: router(state, &config),
+            server,
+            metrics,
+            router: headers::apply(router, &policy),
             realtime,
         })
     }
 
     /// The address actually bound (port 0 in tests becomes a real port).
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener
-            .local_addr()
-            .expect("a bound listener has an address")
+        self.server.local_addr()
+    }
+
+    /// The address of `/metrics`.
+    pub fn metrics_addr(&self) -> SocketAddr {
+        self.metrics.local_addr()
     }
 
     /// Serves until `shutdown` completes, then stops accepting, flushes the writer and closes
@@ -65,25 +87,50 @@ impl Application {
     ) -> anyhow::Result<()> {
         let realtime = self.realtime.clone();
         let stopping = realtime.stopping();
-        // Chat frames are small and latency-bound: Nagle's algorithm would hold a frame back until
-        // the client acks the previous one (up to its delayed-ack timeout, 40 ms on Linux).
-        // The per-connection writer already gathers queued frames into one write.
-        let listener = self.listener.tap_io(|tcp| {
-            if let Err(error) = tcp.set_nodelay(true) {
-                tracing::debug!(%error, "could not set TCP_NODELAY");
-            }
-        });
-        let server = axum::serve(listener, self.router.into_make_service())
-            .with_graceful_shutdown(async move { stopping.cancelled().await });
+        let metrics_stop = stopping.clone();
+        let metrics = tokio::spawn(self.metrics.serve(health::metrics_router(), async move {
+            metrics_stop.cancelled().await
+        }));
         let signal = tokio::spawn(async move {
             shutdown.await;
             realtime.shutdown().await;
         });
-        server.await?;
+        // Chat frames are small and latency-bound, hence TCP_NODELAY on the public listener.
+        self.server
+            .serve(self.router, async move { stopping.cancelled().await })
+            .await?;
         signal.await?;
+        metrics.await??;
         tracing::info!("hub stopped");
         Ok(())
     }
+}
+
+/// The page's Content-Security-Policy: its own origin, plus the upload service and the store
+/// that media redirect to.
+fn page_policy(config: &Config) -> anyhow::Result<String> {
+    let mut origins = Vec::new();
+    for url in std::iter::once(&config.upload_public_url).chain(&config.media_public_origins) {
+        let origin = headers::origin_of(url).with_context(|| {
+            format!("`{url}` is not an http(s) URL (UPLOAD_PUBLIC_URL, MEDIA_PUBLIC_ORIGINS)")
+        })?;
+        if !origins.contains(&origin) {
+            origins.push(origin);
+        }
+    }
+    Ok(headers::page_policy(&origins))
+}
+
+/// `HUB_MAX_CONNS`, or what the open-file limit (raised to its hard maximum) allows.
+fn total_connections(config: &Config) -> usize {
+    if config.max_conns > 0 {
+        return config.max_conns;
+    }
+    let fds = rlimit::increase_nofile_limit(u64::MAX).unwrap_or_else(|error| {
+        tracing::warn!(%error, "cannot read the open-file limit; assuming 1024");
+        1024
+    });
+    guards::total_from_fd_limit(fds, config.database_pool_size)
 }
 
 fn router(state: AppState, config: &Config) -> Router {
@@ -93,6 +140,5 @@ fn router(state: AppState, config: &Config) -> Router {
         .merge(crate::realtime::router())
         .route_service("/", ServeFile::new(page))
         .fallback_service(ServeDir::new(&config.web_dir))
-        .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

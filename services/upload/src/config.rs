@@ -3,10 +3,11 @@
 use std::{net::SocketAddr, time::Duration};
 
 use clap::Parser;
-use natter_common::media_limits::MediaLimitsArgs;
-
-/// The development token secret, shared with the hub's default; never for production.
-pub const DEV_TOKEN_SECRET: &str = "natter-dev-secret-change-me";
+use natter_common::{
+    media_limits::MediaLimitsArgs,
+    server::HttpArgs,
+    settings::{DatabaseArgs, SecretArgs},
+};
 
 /// Settings of the upload service. Every field is an environment variable or a flag.
 #[derive(Debug, Clone, Parser)]
@@ -15,21 +16,22 @@ pub struct Config {
     /// Address to listen on.
     #[arg(long, env = "UPLOAD_ADDR", default_value = "127.0.0.1:8089")]
     pub addr: SocketAddr,
-    /// PostgreSQL URL (the hub's database).
-    #[arg(
-        long,
-        env = "DATABASE_URL",
-        default_value = "postgres://postgres@127.0.0.1:5432/natter"
-    )]
-    pub database_url: String,
-    /// HMAC secret that verifies the hub's tokens.
-    #[arg(
-        long,
-        env = "TOKEN_SECRET",
-        default_value = DEV_TOKEN_SECRET,
-        hide_env_values = true
-    )]
-    pub token_secret: String,
+    /// Address of `/metrics`, apart from the public one so that no load balancer exposes it.
+    #[arg(long, env = "METRICS_ADDR", default_value = "127.0.0.1:9089")]
+    pub metrics_addr: SocketAddr,
+    /// The hub's database.
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// Apply the migrations at start (the hub does too); off where this service's database role
+    /// may not change the schema.
+    #[arg(long, env = "DATABASE_MIGRATE", default_value_t = true, action = clap::ArgAction::Set)]
+    pub database_migrate: bool,
+    /// The secret that verifies the hub's tokens, by the hub's rule (`DEV_LOGIN` alone allows
+    /// the development secret).
+    #[command(flatten)]
+    pub secrets: SecretArgs,
+    #[command(flatten)]
+    pub http: HttpArgs,
     /// S3 endpoint (MinIO, Garage); empty for AWS's default.
     #[arg(long, env = "S3_ENDPOINT", default_value = "http://127.0.0.1:3900")]
     pub s3_endpoint: String,

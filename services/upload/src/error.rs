@@ -1,14 +1,13 @@
-//! The one error type of the upload service, mapped to a status and a JSON body in one place.
+//! The one error type of the upload service, mapped to a status and a code in one place and
+//! rendered by `natter_common::error` (the cause of a 5xx is logged, never sent).
 
 use axum::{
-    Json,
     extract::multipart::MultipartError,
     http::StatusCode,
     response::{IntoResponse, Response},
 };
-use natter_common::AuthError;
+use natter_common::{AuthError, HttpError};
 use natter_db::DbError;
-use natter_protocol::ErrorBody;
 
 /// Everything an upload call can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -41,34 +40,42 @@ pub enum UploadError {
 
 pub type UploadResult<T> = Result<T, UploadError>;
 
-impl UploadError {
-    fn status_and_code(&self) -> (StatusCode, &'static str) {
+impl HttpError for UploadError {
+    fn status(&self) -> StatusCode {
         match self {
-            Self::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
-            Self::Auth(_) => (StatusCode::UNAUTHORIZED, "unauthenticated"),
-            Self::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
-            Self::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
-            Self::UnsupportedType(_) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_type"),
-            Self::Unprocessable(_) => (StatusCode::UNPROCESSABLE_ENTITY, "unprocessable"),
-            Self::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
-            Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Auth(auth) => auth.status(),
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            Self::BadRequest(_) => "bad_request",
+            Self::Auth(auth) => auth.code(),
+            Self::NotFound(_) => "not_found",
+            Self::TooLarge(_) => "too_large",
+            Self::UnsupportedType(_) => "unsupported_type",
+            Self::Unprocessable(_) => "unprocessable",
+            Self::Unavailable(_) => "unavailable",
+            Self::Internal(_) => "internal",
+        }
+    }
+
+    fn retry_after(&self) -> Option<std::time::Duration> {
+        matches!(self, Self::Unavailable(_)).then(|| std::time::Duration::from_secs(1))
     }
 }
 
 impl IntoResponse for UploadError {
     fn into_response(self) -> Response {
-        if let Self::Auth(auth) = self {
-            return auth.into_response();
-        }
-        match &self {
-            Self::Internal(cause) => tracing::error!(error = ?cause, "internal error"),
-            Self::Unavailable(cause) => tracing::warn!(error = ?cause, "dependency unavailable"),
-            _ => {}
-        }
-        let (status, code) = self.status_and_code();
-        metrics::counter!("natter_upload_errors_total", "code" => code).increment(1);
-        (status, Json(ErrorBody::new(code, self.to_string()))).into_response()
+        metrics::counter!("natter_upload_errors_total", "code" => self.code()).increment(1);
+        natter_common::error::render(&self)
     }
 }
 

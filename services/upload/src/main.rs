@@ -18,7 +18,7 @@ async fn serve(config: Config, mmap_threshold_set: bool) -> anyhow::Result<()> {
         "mmap threshold for large buffers"
     );
     let app = Application::build(config).await?;
-    tracing::info!(addr = %app.local_addr(), "upload service listening");
+    tracing::info!(addr = %app.local_addr(), metrics = %app.metrics_addr(), "upload service listening");
     app.run_until_stopped(natter_common::shutdown::signal())
         .await
 }

@@ -6,34 +6,36 @@ use axum::{
     Router,
     http::{HeaderValue, Method, header},
 };
-use natter_common::TokenKeys;
-use tokio::{net::TcpListener, sync::Semaphore};
+use natter_common::{headers, health, server::Server, telemetry};
+use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
 use tower_http::{cors::CorsLayer, trace::TraceLayer};
 
 use crate::{config::Config, routes, state::AppState, storage::Storage, sweeper};
 
-/// A built upload service, bound to its port, not yet serving.
+/// A built upload service, bound to its ports, not yet serving.
 pub struct Application {
-    listener: TcpListener,
+    server: Server,
+    metrics: Server,
     router: Router,
     /// Kept for the background sweeper of expired direct uploads.
     state: AppState,
 }
 
 impl Application {
-    /// Connects to the database (migrating it) and storage, and binds the listener.
+    /// Checks the secret, connects to the database (migrating it unless told not to) and
+    /// storage, and binds the public and the metrics listeners.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
-        if config.token_secret == crate::config::DEV_TOKEN_SECRET {
-            tracing::warn!("TOKEN_SECRET is the development default; set a secret in production");
-        }
-        natter_common::telemetry::metrics_handle();
-        let pool = natter_db::connect(&config.database_url, 8).await?;
+        let keys = config.secrets.keys(std::time::Duration::from_secs(3600))?;
+        telemetry::metrics_handle();
+        let pool = if config.database_migrate {
+            natter_db::connect(&config.database.url, 8).await?
+        } else {
+            natter_db::connect_without_migrating(&config.database.url, 8).await?
+        };
         let storage = Storage::connect(&config).await;
         let state = AppState {
-            keys: TokenKeys::new(
-                config.token_secret.as_bytes(),
-                std::time::Duration::from_secs(3600),
-            ),
+            keys,
             pool,
             storage,
             limits: Arc::new(config.media.limits()),
@@ -41,23 +43,29 @@ impl Application {
             decoding: Arc::new(Semaphore::new(config.decode_concurrency.max(1))),
             config: Arc::new(config.clone()),
         };
-        let listener = TcpListener::bind(config.addr).await?;
+        let server = Server::bind(config.addr, &config.http).await?;
+        let metrics = Server::bind(config.metrics_addr, &config.http).await?;
         let router = routes::router(&state)
             .layer(cors(&config.cors_origins))
-            .layer(TraceLayer::new_for_http())
-            .with_state(state.clone());
+            .with_state(state.clone())
+            .merge(health::router(routes::readiness(&state)))
+            .layer(TraceLayer::new_for_http().make_span_with(telemetry::request_span));
         Ok(Self {
-            listener,
-            router,
+            server,
+            metrics,
+            router: headers::apply(router, headers::API_POLICY),
             state,
         })
     }
 
     /// The address actually bound.
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener
-            .local_addr()
-            .expect("a bound listener has an address")
+        self.server.local_addr()
+    }
+
+    /// The address of `/metrics`.
+    pub fn metrics_addr(&self) -> SocketAddr {
+        self.metrics.local_addr()
     }
 
     /// Serves until `shutdown` completes, letting requests in flight finish.
@@ -72,11 +80,16 @@ impl Application {
             config.pending_sweep(),
             config.presign_ttl(),
         ));
-        let served = axum::serve(self.listener, self.router.into_make_service())
-            .with_graceful_shutdown(shutdown)
-            .await;
+        let stopping = CancellationToken::new();
+        let metrics_stop = stopping.clone();
+        let metrics = tokio::spawn(self.metrics.serve(health::metrics_router(), async move {
+            metrics_stop.cancelled().await
+        }));
+        let served = self.server.serve(self.router, shutdown).await;
+        stopping.cancel();
         sweeper.abort();
         served?;
+        metrics.await??;
         tracing::info!("upload service stopped");
         Ok(())
     }

@@ -1,15 +1,17 @@
 //! Accounts: `POST /register`, `POST /login`, `GET /me`.
+//!
+//! Register and login are limited per client address and per username before any database or
+//! password work, and their argon2 work waits for one of the few password hashers.
 
 use axum::{Json, Router, extract::State, http::StatusCode, routing::get, routing::post};
 
 use crate::extract::Json as Body;
-use natter_common::AuthUser;
+use natter_common::{AuthUser, ClientAddr};
 use natter_db::users;
 use natter_protocol::{AuthResponse, LoginRequest, RegisterRequest, User};
 
 use crate::{
     error::{ApiError, ApiResult},
-    password,
     state::AppState,
 };
 
@@ -24,11 +26,13 @@ pub fn router() -> Router<AppState> {
 /// as long whether or not the user exists.
 const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2YJ1lq7dkGbbnK7RCHUPUOwBuKsvPXvvSO3pY7kbQ5E";
 
-#[tracing::instrument(skip(state, body), fields(username = %body.username))]
+#[tracing::instrument(skip(state, body), fields(username = %body.username, client = %client.0))]
 async fn register(
     State(state): State<AppState>,
+    client: ClientAddr,
     Body(body): Body<RegisterRequest>,
 ) -> ApiResult<(StatusCode, Json<AuthResponse>)> {
+    state.guards.sign_in(client, &body.username)?;
     let username = parse_username(&body.username)?;
     if !(8..=128).contains(&body.password.chars().count()) {
         return Err(ApiError::Invalid(
@@ -36,9 +40,7 @@ async fn register(
         ));
     }
     let nickname = parse_nickname(body.nickname.as_deref().unwrap_or(&username))?;
-    let hash = password::hash(body.password)
-        .await
-        .map_err(ApiError::Internal)?;
+    let hash = state.guards.passwords().hash(body.password).await?;
     let client = state.pool.get().await?;
     let user = users::create(&client, &username, &nickname, &hash)
         .await
@@ -52,11 +54,13 @@ async fn register(
     Ok((StatusCode::CREATED, Json(signed_in(&state, user))))
 }
 
-#[tracing::instrument(skip(state, body), fields(username = %body.username))]
+#[tracing::instrument(skip(state, body), fields(username = %body.username, client = %client.0))]
 async fn login(
     State(state): State<AppState>,
+    client: ClientAddr,
     Body(body): Body<LoginRequest>,
 ) -> ApiResult<Json<AuthResponse>> {
+    state.guards.sign_in(client, &body.username)?;
     let username = body.username.trim().to_lowercase();
     let client = state.pool.get().await?;
     let found = users::with_hash(&client, &username).await?;
@@ -65,9 +69,7 @@ async fn login(
         Some((user, hash)) => (Some(user), hash),
         None => (None, DUMMY_HASH.to_owned()),
     };
-    let matches = password::verify(body.password, hash)
-        .await
-        .map_err(ApiError::Internal)?;
+    let matches = state.guards.passwords().verify(body.password, hash).await?;
     match (user, matches) {
         (Some(user), true) => Ok(Json(signed_in(&state, user))),
         _ => Err(ApiError::BadCredentials),

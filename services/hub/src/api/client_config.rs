@@ -13,7 +13,7 @@ async fn client_config(State(state): State<AppState>) -> Json<ClientConfig> {
     let config = &state.config;
     Json(ClientConfig {
         upload_url: config.upload_public_url.clone(),
-        dev_login: config.dev_login,
+        dev_login: config.secrets.dev_login,
         hub: config.hub_limits(),
         media: config.media.limits(),
     })

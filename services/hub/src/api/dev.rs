@@ -29,7 +29,7 @@ async fn dev_login(
     State(state): State<AppState>,
     Body(body): Body<DevLoginRequest>,
 ) -> ApiResult<Json<AuthResponse>> {
-    if !state.config.dev_login {
+    if !state.config.secrets.dev_login {
         return Err(ApiError::NotFound("route"));
     }
     let (username, _) = body
@@ -53,7 +53,8 @@ pub async fn seed_demo(pool: &Pool) -> anyhow::Result<()> {
         let id = match users::with_hash(&client, username).await? {
             Some((user, _)) => user.id,
             None => {
-                let hash = password::hash(DEMO_PASSWORD.to_owned()).await?;
+                let hash =
+                    tokio::task::spawn_blocking(|| password::hash_now(DEMO_PASSWORD)).await??;
                 users::create(&client, username, nickname, &hash).await?.id
             }
         };

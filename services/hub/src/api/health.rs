@@ -1,24 +1,26 @@
-//! `GET /healthz` (the process is up), `GET /readyz` (the database answers), `GET /metrics`.
+//! What the hub's `/readyz` checks (served by `natter_common::health`; `/metrics` is on
+//! `METRICS_ADDR`).
 
-use axum::{Router, extract::State, http::StatusCode, routing::get};
+use std::time::Duration;
 
-use crate::{error::ApiResult, state::AppState};
+use natter_common::health::Readiness;
+use natter_db::Pool;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/healthz", get(|| async { "ok" }))
-        .route("/readyz", get(ready))
-        .route(
-            "/metrics",
-            get(|| async { natter_common::telemetry::metrics_handle().render() }),
-        )
-}
+/// Longest one readiness check may take before `/readyz` answers 503.
+const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
 
-async fn ready(State(state): State<AppState>) -> ApiResult<(StatusCode, &'static str)> {
-    let client = state.pool.get().await?;
-    client
-        .simple_query("select 1")
-        .await
-        .map_err(natter_db::DbError::from)?;
-    Ok((StatusCode::OK, "ready"))
+/// The hub is ready when PostgreSQL answers.
+pub fn readiness(pool: &Pool) -> Readiness {
+    let pool = pool.clone();
+    Readiness::new(CHECK_TIMEOUT).check("database", move || {
+        let pool = pool.clone();
+        async move {
+            let client = pool.get().await.map_err(|e| e.to_string())?;
+            client
+                .simple_query("select 1")
+                .await
+                .map(drop)
+                .map_err(|e| e.to_string())
+        }
+    })
 }

@@ -15,10 +15,12 @@ mod search;
 mod users;
 
 pub use dev::seed_demo;
+pub use health::readiness;
 
-/// Every HTTP route of the hub (the WebSocket route lives in `realtime`).
+/// Every HTTP route of the hub under `/api/v1` (the WebSocket route lives in `realtime`, health
+/// and metrics in `natter_common::health`).
 pub fn router() -> Router<AppState> {
-    Router::new().merge(health::router()).nest(
+    Router::new().nest(
         "/api/v1",
         Router::new()
             .merge(client_config::router())

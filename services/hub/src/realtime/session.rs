@@ -15,7 +15,7 @@ use axum::{
 };
 use futures_util::{SinkExt, StreamExt, stream::SplitSink, stream::SplitStream};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
-use natter_common::{AuthError, AuthUser};
+use natter_common::{AuthError, ClientAddr, UrlAuthUser};
 use natter_db::memberships::{self, Memberships};
 use natter_protocol::{ClientCommand, ErrorFrame, FrameError, RawFrame};
 use tokio::sync::mpsc;
@@ -35,16 +35,19 @@ const READ_BUFFER: usize = 4 * 1024;
 /// buffer is only allocated once something is sent, so idle connections do not pay for it).
 const WRITE_BUFFER: usize = 16 * 1024;
 
-/// `GET /ws`: authenticates from the token before upgrading, loads the user's groups and contacts.
+/// `GET /ws`: authenticates from the token and takes a connection slot (the caps per user, per
+/// address and in all) before upgrading, loads the user's groups and contacts.
 pub async fn upgrade(
     State(state): State<AppState>,
-    auth: Result<AuthUser, AuthError>,
+    auth: Result<UrlAuthUser, AuthError>,
+    from: ClientAddr,
     ws: WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
     let user = auth?;
     if state.realtime.inner.stopping.is_cancelled() {
         return Err(ApiError::Unavailable);
     }
+    let slot = state.guards.admit(user.id(), from)?;
     let client = state.pool.get().await?;
     let found = memberships::of_user(&client, user.id())
         .await?
@@ -57,7 +60,12 @@ pub async fn upgrade(
         .write_buffer_size(WRITE_BUFFER)
         .max_message_size(HARD_FRAME_CAP)
         .max_frame_size(HARD_FRAME_CAP)
-        .on_upgrade(move |socket| tracker.track_future(run(realtime, user.id(), found, socket)))
+        .on_upgrade(move |socket| {
+            tracker.track_future(async move {
+                run(realtime, user.id(), found, socket).await;
+                drop(slot);
+            })
+        })
         .into_response())
 }
 

@@ -140,8 +140,12 @@ async fn health_readiness_config_and_metrics_answer() {
     );
     assert!(
         app.metrics().await.contains("natter_"),
-        "metrics are exported"
+        "metrics are exported on the metrics address"
     );
+    let (status, _) = app.get("/metrics", None).await;
+    assert_eq!(status, 404, "metrics are not on the public address");
+    let (_, ready) = app.get("/readyz", None).await;
+    assert_eq!(ready["checks"][0]["name"], "database", "{ready}");
 }
 
 #[tokio::test]

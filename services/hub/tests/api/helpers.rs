@@ -29,6 +29,8 @@ pub struct TestApp {
     pub addr: SocketAddr,
     pub base_url: String,
     pub ws_url: String,
+    /// `http://<METRICS_ADDR>/metrics` of the running hub.
+    pub metrics_url: String,
     pub pool: Pool,
     pub http: reqwest::Client,
     pub config: Config,
@@ -66,6 +68,7 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
         addr: SocketAddr::from(([127, 0, 0, 1], 0)),
         base_url: String::new(),
         ws_url: String::new(),
+        metrics_url: String::new(),
         pool,
         http: reqwest::Client::new(),
         config,
@@ -86,6 +89,7 @@ impl TestApp {
         self.addr = addr;
         self.base_url = format!("http://{addr}");
         self.ws_url = format!("ws://{addr}/ws");
+        self.metrics_url = format!("http://{}/metrics", app.metrics_addr());
         let (stop, stopped) = oneshot::channel::<()>();
         self.stop = Some(stop);
         self.server = Some(tokio::spawn(async move {
@@ -198,11 +202,11 @@ impl TestApp {
         );
     }
 
-    /// The Prometheus text at `/metrics`.
+    /// The Prometheus text at `/metrics` (on the metrics address).
     pub async fn metrics(&self) -> String {
         let response = self
             .http
-            .get(format!("{}/metrics", self.base_url))
+            .get(&self.metrics_url)
             .send()
             .await
             .expect("metrics");

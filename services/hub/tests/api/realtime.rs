@@ -487,7 +487,7 @@ async fn heartbeat_is_answered_and_a_bad_token_is_refused() {
         "a bad token cannot open a socket"
     );
     let keys = natter_common::token::TokenKeys::new(
-        app.config.token_secret.as_bytes(),
+        app.config.secrets.secret().expect("test secret").as_bytes(),
         Duration::from_secs(60),
     );
     let orphan = keys.issue(987_654, "nobody");

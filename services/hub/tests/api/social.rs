@@ -186,7 +186,7 @@ async fn dev_login_is_off_unless_enabled() {
     let (status, _) = app.post("/api/v1/dev/login", None, &json!({"id": 1})).await;
     assert_eq!(status, 404);
 
-    let mut dev = crate::helpers::spawn_app_with(|c| c.dev_login = true).await;
+    let mut dev = crate::helpers::spawn_app_with(|c| c.secrets.dev_login = true).await;
     for id in [0, 4, -1, i64::MIN, i64::MAX] {
         let (status, _) = dev
             .post("/api/v1/dev/login", None, &json!({"id": id}))

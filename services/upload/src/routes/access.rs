@@ -1,7 +1,7 @@
 //! `GET /media/{id}` and `GET /media/{id}/thumb`: a 302 to a short-lived presigned GET, for the
 //! owner and for members of a conversation where a message carrying the media was sent; 404 to
-//! anyone else (whether or not the media exists). The token may come as a Bearer header, the
-//! `natter_token` cookie, or `?token=` (for `<img src>`).
+//! anyone else (whether or not the media exists). The token may come as a Bearer header or as
+//! `?token=` (for `<img src>`, which cannot send headers).
 
 use axum::{
     Router,
@@ -10,7 +10,7 @@ use axum::{
     response::{IntoResponse, Response},
     routing::get,
 };
-use natter_common::AuthUser;
+use natter_common::UrlAuthUser;
 use natter_db::media;
 use uuid::Uuid;
 
@@ -28,7 +28,7 @@ pub fn router() -> Router<AppState> {
 
 async fn original(
     State(state): State<AppState>,
-    user: AuthUser,
+    user: UrlAuthUser,
     Path(id): Path<String>,
 ) -> UploadResult<Response> {
     redirect(&state, user.id(), &id, false).await
@@ -36,7 +36,7 @@ async fn original(
 
 async fn thumb(
     State(state): State<AppState>,
-    user: AuthUser,
+    user: UrlAuthUser,
     Path(id): Path<String>,
 ) -> UploadResult<Response> {
     redirect(&state, user.id(), &id, true).await

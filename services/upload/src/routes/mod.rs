@@ -10,7 +10,9 @@ mod health;
 mod store;
 mod upload;
 
-/// Every route of the upload service.
+pub use health::readiness;
+
+/// Every route of the upload service (health and metrics: `natter_common::health`).
 pub fn router(state: &AppState) -> Router<AppState> {
     Router::new()
         .merge(health::router())

@@ -44,7 +44,7 @@ async fn only_the_owner_sees_media_that_was_never_sent() {
 async fn an_image_sent_through_the_hub_can_be_fetched_by_the_recipient() {
     let app = spawn_app().await;
     let mut hub_config = natter_hub::Config::for_tests(app.db_url.clone());
-    hub_config.token_secret = TOKEN_SECRET.into();
+    hub_config.secrets = natter_common::settings::SecretArgs::with_secret(TOKEN_SECRET);
     let hub = Hub::build(hub_config).await.expect("hub builds");
     let ws_url = format!("ws://{}/ws", hub.local_addr());
     tokio::spawn(hub.run_until_stopped(std::future::pending()));

@@ -22,7 +22,15 @@ async fn health_readiness_metrics_and_limits_answer() {
         .upload(&token, b"GIF89a not really".to_vec(), "image/gif")
         .await;
     assert_eq!(status, 422);
-    let metrics = get("/metrics")
+    assert_eq!(
+        get("/metrics").await.expect("sent").status(),
+        404,
+        "metrics are not on the public address"
+    );
+    let metrics = app
+        .http
+        .get(&app.metrics_url)
+        .send()
         .await
         .expect("sent")
         .text()

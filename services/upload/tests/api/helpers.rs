@@ -9,7 +9,7 @@ use natter_upload::{Application, Config, storage::Storage};
 use serde_json::Value;
 use tokio::sync::oneshot;
 
-pub const TOKEN_SECRET: &str = "upload-test-secret";
+pub const TOKEN_SECRET: &str = "upload-test-secret-of-32-bytes-or-more";
 
 /// S3 settings of a running Garage.
 #[derive(Clone, Debug)]
@@ -94,6 +94,8 @@ pub fn test_port(var: &str, default: u16) -> u16 {
 /// A running upload service and what a test needs to talk to it.
 pub struct TestApp {
     pub base_url: String,
+    /// `http://<METRICS_ADDR>/metrics` of the running service.
+    pub metrics_url: String,
     pub db_url: String,
     pub pool: Pool,
     /// A client that does not follow redirects, to see the 302s.
@@ -131,12 +133,14 @@ pub async fn spawn_app_with(s3: &S3Env, tweak: impl FnOnce(&mut Config)) -> Test
         .await
         .expect("upload service builds");
     let base_url = format!("http://{}", app.local_addr());
+    let metrics_url = format!("http://{}/metrics", app.metrics_addr());
     let (stop, stopped) = oneshot::channel::<()>();
     tokio::spawn(app.run_until_stopped(async {
         let _ = stopped.await;
     }));
     TestApp {
         base_url,
+        metrics_url,
         pool: natter_db::connect_without_migrating(&db_url, 2)
             .await
             .expect("pool"),
@@ -155,8 +159,9 @@ fn config_for(s3: &S3Env, db_url: &str) -> Config {
     use clap::Parser;
     let mut config = Config::parse_from(["natter-upload"]);
     config.addr = "127.0.0.1:0".parse().expect("addr");
-    config.database_url = db_url.to_owned();
-    config.token_secret = TOKEN_SECRET.into();
+    config.metrics_addr = "127.0.0.1:0".parse().expect("addr");
+    config.database.url = db_url.to_owned();
+    config.secrets = natter_common::settings::SecretArgs::with_secret(TOKEN_SECRET);
     config.s3_endpoint = s3.vars["S3_ENDPOINT"].clone();
     config.s3_region = s3.vars["S3_REGION"].clone();
     config.s3_bucket = s3.vars["S3_BUCKET"].clone();
