@@ -12,7 +12,8 @@ pub enum DbError {
     /// No connection could be had from the pool.
     #[error("database unavailable: {0}")]
     Pool(#[from] PoolError),
-    #[error("database error: {0}")]
+    /// The driver's error, with its causes (the server's message, the TLS failure) in the text.
+    #[error("database error: {}", with_causes(.0))]
     Postgres(tokio_postgres::Error),
     #[error("migration failed: {0}")]
     Migration(#[from] refinery::Error),
@@ -40,6 +41,18 @@ impl From<tokio_postgres::Error> for DbError {
             None => Self::Postgres(e),
         }
     }
+}
+
+/// An error followed by its `source()` chain: tokio-postgres leaves the cause out of `Display`.
+fn with_causes(error: &tokio_postgres::Error) -> String {
+    let mut text = error.to_string();
+    let mut next = std::error::Error::source(error);
+    while let Some(cause) = next {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        next = cause.source();
+    }
+    text
 }
 
 impl DbError {

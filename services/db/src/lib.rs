@@ -5,6 +5,7 @@
 
 mod error;
 mod pool;
+pub mod tls;
 
 pub mod contacts;
 pub mod conversations;

@@ -1,11 +1,13 @@
-//! The connection pool and the migrations.
-
-use std::str::FromStr;
+//! The connection pool and the migrations. Connections use TLS when the URL's `sslmode` asks
+//! (see [`crate::tls`]).
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use tokio_postgres::NoTls;
 
-use crate::error::{DbError, DbResult};
+use crate::{
+    error::{DbError, DbResult},
+    tls::{self, Target},
+};
 
 mod embedded {
     refinery::embed_migrations!("../../migrations");
@@ -25,16 +27,15 @@ pub async fn connect(url: &str, max_size: usize) -> DbResult<Pool> {
 
 /// Connects like [`connect`] but leaves the schema alone.
 pub async fn connect_without_migrating(url: &str, max_size: usize) -> DbResult<Pool> {
-    let config =
-        tokio_postgres::Config::from_str(url).map_err(|e| DbError::Config(e.to_string()))?;
-    create_database_if_missing(&config).await?;
-    let manager = Manager::from_config(
-        config,
-        NoTls,
-        ManagerConfig {
-            recycling_method: RecyclingMethod::Fast,
-        },
-    );
+    let target = tls::parse(url)?;
+    create_database_if_missing(&target).await?;
+    let recycling = ManagerConfig {
+        recycling_method: RecyclingMethod::Fast,
+    };
+    let manager = match target.tls {
+        Some(tls) => Manager::from_config(target.config, tls, recycling),
+        None => Manager::from_config(target.config, NoTls, recycling),
+    };
     Pool::builder(manager)
         .max_size(max_size)
         .build()
@@ -61,11 +62,11 @@ async fn migrate(pool: &Pool) -> DbResult<()> {
 
 /// Drops the database `url` names (ending its sessions first), if it exists.
 pub async fn drop_database(url: &str) -> DbResult<()> {
-    let config: tokio_postgres::Config = url.parse()?;
-    let Some(name) = config.get_dbname().map(str::to_owned) else {
+    let target = tls::parse(url)?;
+    let Some(name) = target.config.get_dbname().map(str::to_owned) else {
         return Ok(());
     };
-    let (client, driver) = admin_client(&config).await?;
+    let (client, driver) = admin_client(&target).await?;
     let quoted = name.replace('"', "\"\"");
     client
         .batch_execute(&format!(
@@ -100,24 +101,33 @@ pub fn drop_test_database(url: &str) {
     }
 }
 
-/// A connection to the `postgres` database of `config`'s server, and the task driving it.
+/// A connection to the `postgres` database of the target's server (with the same TLS), and the
+/// task driving it.
 async fn admin_client(
-    config: &tokio_postgres::Config,
+    target: &Target,
 ) -> DbResult<(
     tokio_postgres::Client,
     tokio::task::JoinHandle<Result<(), tokio_postgres::Error>>,
 )> {
-    let mut admin = config.clone();
+    let mut admin = target.config.clone();
     admin.dbname("postgres");
-    let (client, connection) = admin.connect(NoTls).await?;
-    Ok((client, tokio::spawn(connection)))
+    Ok(match target.tls.clone() {
+        Some(tls) => {
+            let (client, connection) = admin.connect(tls).await?;
+            (client, tokio::spawn(connection))
+        }
+        None => {
+            let (client, connection) = admin.connect(NoTls).await?;
+            (client, tokio::spawn(connection))
+        }
+    })
 }
 
-async fn create_database_if_missing(config: &tokio_postgres::Config) -> DbResult<()> {
-    let Some(name) = config.get_dbname().map(str::to_owned) else {
+async fn create_database_if_missing(target: &Target) -> DbResult<()> {
+    let Some(name) = target.config.get_dbname().map(str::to_owned) else {
         return Ok(());
     };
-    let (client, driver) = admin_client(config).await?;
+    let (client, driver) = admin_client(target).await?;
     let exists = client
         .query_opt("select 1 from pg_database where datname = $1", &[&name])
         .await?

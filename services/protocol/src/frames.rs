@@ -250,6 +250,14 @@ fn parse_send(
             });
         }
     }
+    for (field, value) in [("pic", &raw.pic), ("url", &raw.url)] {
+        if value.as_deref().is_some_and(|v| !is_safe_link(v)) {
+            return Err(FrameError::InvalidField {
+                field,
+                reason: "must be an http(s) URL or a path on this server",
+            });
+        }
+    }
     let needs_media_id = media == media::IMAGE || media == media::VOICE;
     if needs_media_id && raw.media_id.as_deref().is_none_or(str::is_empty) {
         return Err(FrameError::MissingField("media_id"));
@@ -265,6 +273,24 @@ fn parse_send(
         amount: raw.amount,
         media_id: raw.media_id.filter(|_| needs_media_id),
     })
+}
+
+/// Whether a `url`/`pic` value is safe to put in a link or an `src`: empty (the seed's "none"),
+/// an absolute `http:`/`https:` URL with a host, or a path on this server (`/...`, but not the
+/// scheme-relative `//host` nor `/\host`, which browsers read as another host). Anything else
+/// (`javascript:`, `data:`, `vbscript:`, whitespace or control tricks) is refused.
+pub fn is_safe_link(value: &str) -> bool {
+    if value.is_empty() {
+        return true;
+    }
+    if value.chars().any(char::is_control) {
+        return false;
+    }
+    if let Some(rest) = value.strip_prefix('/') {
+        return !rest.starts_with(['/', '\\']);
+    }
+    url::Url::parse(value)
+        .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
 }
 
 fn parse_target(raw: &RawFrame) -> Result<Target, FrameError> {
@@ -486,6 +512,40 @@ mod tests {
         for (json, code) in cases {
             let err = parse(json).expect_err(json);
             assert_eq!(err.code(), code, "{json}: {err}");
+        }
+    }
+
+    #[test]
+    fn link_fields_take_only_http_urls_and_server_paths() {
+        for good in [
+            "",
+            "/stickers/kitty/1.png",
+            "/media/0b9c/thumb",
+            "https://example.com/a?b=c",
+            "http://example.com",
+        ] {
+            assert!(is_safe_link(good), "{good}");
+        }
+        for bad in [
+            "javascript:alert(1)",
+            "JavaScript:alert(1)",
+            " javascript:alert(1)",
+            "java\tscript:alert(1)",
+            "data:text/html,<script>alert(1)</script>",
+            "vbscript:msgbox",
+            "//evil.example/x",
+            "/\\evil.example/x",
+            "file:///etc/passwd",
+            "stickers/relative",
+        ] {
+            assert!(!is_safe_link(bad), "{bad}");
+        }
+        for field in ["url", "pic"] {
+            let frame =
+                format!(r#"{{"cmd":10,"cid":"a","dstid":3,"media":7,"{field}":"javascript:x"}}"#);
+            let err = parse(&frame).expect_err(&frame);
+            assert_eq!(err.code(), "invalid_field", "{field}");
+            assert!(err.to_string().contains(field), "{err}");
         }
     }
 

@@ -5,5 +5,6 @@ mod direct;
 mod health;
 mod helpers;
 mod images;
+mod roles;
 mod samples;
 mod voice;
