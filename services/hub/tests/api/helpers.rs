@@ -323,6 +323,11 @@ impl WsClient {
             .expect("frame sent");
     }
 
+    /// Closes the socket (a close frame, then the end of the stream).
+    pub async fn close(&mut self) {
+        let _ = self.stream.close(None).await;
+    }
+
     /// The next JSON frame within `timeout` (pings and pongs skipped); None on timeout or close.
     pub async fn next_json(&mut self, timeout: Duration) -> Option<Value> {
         self.next_json_or_close(timeout).await.ok()
