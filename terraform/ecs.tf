@@ -1,5 +1,6 @@
 # ECS on Fargate: the hub (exactly one task) and the upload service (autoscaled), their task
-# definitions, log groups and scaling rules.
+# definitions, log groups and scaling rules, and the one-off db-setup task that makes the
+# services' database roles.
 #
 # Why the hub is one task: the hub keeps the map user -> live connections in its own memory and
 # dispatches through an in-process bus. Two hub tasks would each see half of the users, and a
@@ -14,33 +15,53 @@ locals {
 
   # Environment of each container. tests/infra checks these names against the variables the
   # services read, so a typo here fails CI instead of being silently ignored at run time.
+  # /metrics listens on its own port in each task (METRICS_ADDR); no target group and no
+  # security group rule reaches it, so the load balancer never exposes it. Scrape it from a
+  # sidecar in the task, or add a rule from your monitoring's security group.
+  # The load balancer's addresses are in the VPC: only their X-Forwarded-For is believed.
   hub_environment = {
     HUB_ADDR          = "0.0.0.0:8088"
+    METRICS_ADDR      = "0.0.0.0:9088"
     WEB_DIR           = "/app/web"
     UPLOAD_PUBLIC_URL = local.public_origin
-    DEV_LOGIN         = "false"
-    LOG_FORMAT        = "json"
-    RUST_LOG          = var.rust_log
+    # Presigned media GETs go to the bucket's own host: the page's Content-Security-Policy allows it.
+    MEDIA_PUBLIC_ORIGINS = "https://${aws_s3_bucket.media.bucket_regional_domain_name}"
+    TRUSTED_PROXIES      = var.vpc_cidr
+    DEV_LOGIN            = "false"
+    LOG_FORMAT           = "json"
+    RUST_LOG             = var.rust_log
   }
+  # Each service logs in as its own database role (secrets.tf, infra/db/roles.sql).
   hub_secrets = {
-    DATABASE_URL = aws_secretsmanager_secret.database_url.arn
+    DATABASE_URL = "${aws_secretsmanager_secret.database_hub.arn}:url::"
     TOKEN_SECRET = aws_secretsmanager_secret.token.arn
   }
 
   upload_environment = {
     UPLOAD_ADDR         = "0.0.0.0:8089"
+    METRICS_ADDR        = "0.0.0.0:9089"
     S3_ENDPOINT         = "https://s3.${var.region}.amazonaws.com"
     S3_REGION           = var.region
     S3_BUCKET           = aws_s3_bucket.media.bucket
     S3_FORCE_PATH_STYLE = "false"
     CORS_ORIGINS        = local.public_origin
-    LOG_FORMAT          = "json"
-    RUST_LOG            = var.rust_log
+    TRUSTED_PROXIES     = var.vpc_cidr
+    # natter_upload may not change the schema; the hub applies the migrations.
+    DATABASE_MIGRATE = "false"
+    LOG_FORMAT       = "json"
+    RUST_LOG         = var.rust_log
   }
   upload_secrets = {
-    DATABASE_URL = aws_secretsmanager_secret.database_url.arn
+    DATABASE_URL = "${aws_secretsmanager_secret.database_upload.arn}:url::"
     TOKEN_SECRET = aws_secretsmanager_secret.token.arn
   }
+
+  # The db-setup task: fetch RDS's CA bundle (the admin URL verifies the server against it), then
+  # run infra/db/roles.sql as the administrator.
+  db_setup_script = <<-EOT
+    wget -qO /tmp/rds-global-bundle.pem https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem
+    printf '%s' "$ROLES_SQL" | psql "$ADMIN_URL" -v ON_ERROR_STOP=1 -v hub_password="$HUB_DB_PASSWORD" -v upload_password="$UPLOAD_DB_PASSWORD" -f -
+  EOT
 }
 
 resource "aws_ecs_cluster" "main" {
@@ -183,6 +204,60 @@ resource "aws_cloudwatch_metric_alarm" "hub_connections" {
   dimensions = {
     LoadBalancer = aws_lb.main.arn_suffix
   }
+}
+
+# --- Database roles (run once after the first apply, and after a password change) --------------
+
+resource "aws_cloudwatch_log_group" "db_setup" {
+  #checkov:skip=CKV_AWS_338:Retention is var.log_retention_days (30 days by default) to bound cost; raise it where an audit requires a year.
+  name              = "/natter/${local.name}/db-setup"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = aws_kms_key.main.arn
+}
+
+# Not a service: started by hand (`terraform output db_setup_command`). It alone reads the
+# administrator's URL; it makes natter_hub (owner of the database) and natter_upload.
+resource "aws_ecs_task_definition" "db_setup" {
+  family                   = "${local.name}-db-setup"
+  requires_compatibilities = ["FARGATE"]
+  network_mode             = "awsvpc"
+  cpu                      = 256
+  memory                   = 512
+  execution_role_arn       = aws_iam_role.execution.arn
+  task_role_arn            = aws_iam_role.hub_task.arn
+
+  runtime_platform {
+    operating_system_family = "LINUX"
+    cpu_architecture        = "X86_64"
+  }
+
+  volume {
+    name = "tmp"
+  }
+
+  container_definitions = jsonencode([{
+    name                   = "db-setup"
+    image                  = var.db_setup_image
+    essential              = true
+    readonlyRootFilesystem = true
+    entryPoint             = ["/bin/sh", "-euc"]
+    command                = [local.db_setup_script]
+    environment            = [{ name = "ROLES_SQL", value = file("${path.module}/../infra/db/roles.sql") }]
+    secrets = [
+      { name = "ADMIN_URL", valueFrom = aws_secretsmanager_secret.database_admin.arn },
+      { name = "HUB_DB_PASSWORD", valueFrom = "${aws_secretsmanager_secret.database_hub.arn}:password::" },
+      { name = "UPLOAD_DB_PASSWORD", valueFrom = "${aws_secretsmanager_secret.database_upload.arn}:password::" },
+    ]
+    mountPoints = [{ sourceVolume = "tmp", containerPath = "/tmp" }]
+    logConfiguration = {
+      logDriver = "awslogs"
+      options = {
+        awslogs-group         = aws_cloudwatch_log_group.db_setup.name
+        awslogs-region        = var.region
+        awslogs-stream-prefix = "db-setup"
+      }
+    }
+  }])
 }
 
 # --- Upload --------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 # IAM roles, each with only what its holder does:
-#   execution     ECS agent: pull the two images, write the two log groups, read the two secrets
+#   execution     ECS agent: pull the two images, write the three log groups, read the secrets
+#                 (the administrator's URL is given to the db-setup task only)
 #   hub_task      the hub's own AWS calls: none (it talks to PostgreSQL only)
 #   upload_task   the upload service: objects of the media bucket, through the stack's KMS key
 #   flow_logs     VPC flow logs -> CloudWatch
@@ -56,13 +57,19 @@ data "aws_iam_policy_document" "execution" {
     resources = [
       "${aws_cloudwatch_log_group.hub.arn}:*",
       "${aws_cloudwatch_log_group.upload.arn}:*",
+      "${aws_cloudwatch_log_group.db_setup.arn}:*",
     ]
   }
 
   statement {
     sid       = "ReadSecrets"
     actions   = ["secretsmanager:GetSecretValue"]
-    resources = [aws_secretsmanager_secret.database_url.arn, aws_secretsmanager_secret.token.arn]
+    resources = [
+      aws_secretsmanager_secret.database_admin.arn,
+      aws_secretsmanager_secret.database_hub.arn,
+      aws_secretsmanager_secret.database_upload.arn,
+      aws_secretsmanager_secret.token.arn,
+    ]
   }
 
   statement {

@@ -34,3 +34,8 @@ output "ecs_cluster" {
   description = "ECS cluster running the hub and upload services."
   value       = aws_ecs_cluster.main.name
 }
+
+output "db_setup_command" {
+  description = "Runs the db-setup task once (after the first apply, and after changing a database password): it makes the roles natter_hub and natter_upload."
+  value       = "aws ecs run-task --region ${var.region} --cluster ${aws_ecs_cluster.main.name} --task-definition ${aws_ecs_task_definition.db_setup.family} --launch-type FARGATE --network-configuration 'awsvpcConfiguration={subnets=[${join(",", aws_subnet.private[*].id)}],securityGroups=[${aws_security_group.services.id}],assignPublicIp=DISABLED}'"
+}

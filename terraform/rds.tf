@@ -15,12 +15,11 @@ resource "aws_rds_cluster_parameter_group" "main" {
   family      = "aurora-postgresql${local.db_major_version}"
   description = "natter: log slow statements and connection churn"
 
-  # The services connect without TLS today (natter-db uses NoTls), so TLS is not forced; the
-  # traffic never leaves the private subnets and only the services' security group may connect.
-  # Set this to 1 once natter-db speaks TLS.
+  # Every connection must use TLS: the services' DATABASE_URLs ask for sslmode=verify-full
+  # against Amazon RDS's CA bundle (secrets.tf), and so does the db-setup task.
   parameter {
     name  = "rds.force_ssl"
-    value = "0"
+    value = "1"
   }
 
   # Schema changes (the migrations) are logged; ordinary queries only when slow.

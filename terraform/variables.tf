@@ -70,6 +70,12 @@ variable "upload_image_tag" {
   default     = "v0.1.0"
 }
 
+variable "db_setup_image" {
+  description = "Image of the one-off db-setup task (it needs psql and wget): makes the services' database roles."
+  type        = string
+  default     = "public.ecr.aws/docker/library/postgres:17-alpine"
+}
+
 variable "hub_cpu" {
   description = "CPU units of the hub task (1024 = 1 vCPU). The hub is one task, so size it for the whole load."
   type        = number

@@ -2,7 +2,8 @@
 
 * terraform/: every file parses with HashiCorp-compatible python-hcl2, every reference is declared,
   checkov reports no failure that is not skipped inline with a reason, and the properties the
-  design depends on hold (one hub task, WebSocket idle timeout, path routing, bucket rules, IAM).
+  design depends on hold (one hub task, WebSocket idle timeout, path routing, bucket rules, IAM,
+  database TLS and one database role per service, /metrics out of the load balancer's reach).
 * infra/docker-compose.yml and infra/docker/Dockerfile: health checks, ports, named volumes,
   non-root images, and the environment given to the hub and the upload service matches what their
   sources read (scanned from services/*/src at test time).
@@ -22,10 +23,12 @@ import hcl2
 import pytest
 import yaml
 
+from urllib.parse import urlparse
+
 from infra_lib import (
     COMPOSE, DOCKERFILE, DOCKERIGNORE, ENV_DOC, REPO, TERRAFORM, Terraform, compose_env,
-    dockerfile_stages, literal, run_checkov, scan_rust_env, service_env, tfvars_keys,
-    undeclared_references, url_host, used_variables,
+    dockerfile_stages, interpolate_defaults, literal, run_checkov, scan_rust_env, service_env,
+    tfvars_keys, undeclared_references, url_host, used_variables,
 )
 
 SERVICES = {"hub": "natter-hub", "upload": "natter-upload"}
@@ -34,9 +37,12 @@ PORTS = {"hub": 8088, "upload": 8089}
 # Variables whose local default (127.0.0.1 addresses, the development token secret, the build-tree
 # web folder) is wrong in a container, so every container deployment must set them.
 CONTAINER_REQUIRED = {
-    "hub": {"HUB_ADDR", "DATABASE_URL", "TOKEN_SECRET", "UPLOAD_PUBLIC_URL", "WEB_DIR"},
-    "upload": {"UPLOAD_ADDR", "DATABASE_URL", "TOKEN_SECRET", "S3_BUCKET", "S3_REGION", "CORS_ORIGINS"},
+    "hub": {"HUB_ADDR", "METRICS_ADDR", "DATABASE_URL", "TOKEN_SECRET", "UPLOAD_PUBLIC_URL", "WEB_DIR",
+            "MEDIA_PUBLIC_ORIGINS"},
+    "upload": {"UPLOAD_ADDR", "METRICS_ADDR", "DATABASE_URL", "TOKEN_SECRET", "S3_BUCKET", "S3_REGION",
+               "CORS_ORIGINS"},
 }
+METRICS_PORTS = {"hub": 9088, "upload": 9089}
 # In compose the store is MinIO, reached with a static key and path-style URLs.
 COMPOSE_REQUIRED = {
     "hub": set(),
@@ -254,6 +260,54 @@ def test_secrets_come_from_secrets_manager_and_logs_have_retention(tf: Terraform
     assert groups and all("retention_in_days" in g for g in groups.values())
 
 
+def test_the_database_forces_tls_and_the_services_verify_it(tf: Terraform, stages):
+    group = tf.of_type("aws_rds_cluster_parameter_group")["main"]
+    params = {literal(p["name"]): literal(p["value"]) for p in group["parameter"]}
+    assert params["rds.force_ssl"] == "1"
+    tls = literal(tf.locals["db_tls"])
+    assert "sslmode=verify-full" in tls
+    bundle = re.search(r"sslrootcert=([^&]+)", tls).group(1)
+    runtime = " ".join(stages["runtime"].lines)
+    assert f"-o {bundle}" in runtime, f"the images do not carry {bundle}"
+    for service in SERVICES:
+        version = tf.of_type("aws_secretsmanager_secret_version")[f"database_{service}"]
+        assert "local.db_tls" in version["secret_string"], service
+
+
+def test_each_service_has_its_own_database_role(tf: Terraform):
+    hub = tf.locals["hub_secrets"]["DATABASE_URL"]
+    upload = tf.locals["upload_secrets"]["DATABASE_URL"]
+    assert "aws_secretsmanager_secret.database_hub." in hub
+    assert "aws_secretsmanager_secret.database_upload." in upload
+    assert literal(tf.locals["upload_environment"]["DATABASE_MIGRATE"]) == "false"
+    for service in SERVICES:
+        version = tf.of_type("aws_secretsmanager_secret_version")[f"database_{service}"]
+        assert f"postgres://natter_{service}:" in version["secret_string"], service
+    # Only the one-off set-up task sees the administrator's URL, and it runs infra/db/roles.sql.
+    setup = str(tf.of_type("aws_ecs_task_definition")["db_setup"]["container_definitions"])
+    assert "aws_secretsmanager_secret.database_admin." in setup and "infra/db/roles.sql" in setup
+    for name in ("hub", "upload"):
+        task = str(tf.of_type("aws_ecs_task_definition")[name]["container_definitions"])
+        assert "database_admin" not in task and "database_admin" not in str(tf.locals[f"{name}_secrets"])
+
+
+def test_metrics_ports_are_out_of_the_load_balancers_reach(tf: Terraform):
+    for service, port in METRICS_PORTS.items():
+        assert _port(literal(tf.locals[f"{service}_environment"]["METRICS_ADDR"])) == port
+        for name, group in tf.of_type("aws_lb_target_group").items():
+            assert group["port"] != port, name
+    alb_side = [tf.of_type("aws_vpc_security_group_ingress_rule")["services_from_alb"],
+                tf.of_type("aws_vpc_security_group_egress_rule")["alb_to_services"]]
+    for rule in alb_side:
+        reachable = range(rule["from_port"], rule["to_port"] + 1)
+        assert not any(port in reachable for port in METRICS_PORTS.values()), rule
+
+
+def test_client_addresses_are_believed_only_from_the_vpc(tf: Terraform):
+    for service in SERVICES:
+        assert tf.locals[f"{service}_environment"]["TRUSTED_PROXIES"] == "${var.vpc_cidr}"
+
+
 def test_database_and_services_stay_in_private_subnets(tf: Terraform):
     assert "aws_subnet.private" in str(tf.of_type("aws_db_subnet_group")["main"]["subnet_ids"])
     for name, svc in tf.of_type("aws_ecs_service").items():
@@ -361,6 +415,29 @@ def test_services_publish_their_ports(compose, service):
     assert any(p.endswith(f":{PORTS[service]}:{PORTS[service]}") for p in ports), ports
 
 
+def _port(addr: str) -> int:
+    return int(interpolate_defaults(addr).rsplit(":", 1)[1])
+
+
+def test_metrics_listen_apart_and_are_never_published(compose, stages, service):
+    env = compose_env(compose["services"][service])
+    assert _port(env["METRICS_ADDR"]) == METRICS_PORTS[service] != PORTS[service]
+    assert _port(stages[service].env()["METRICS_ADDR"]) == METRICS_PORTS[service]
+    for published in compose["services"][service].get("ports", []):
+        assert not str(published).endswith(f":{METRICS_PORTS[service]}"), published
+
+
+def test_each_service_logs_in_to_postgres_as_its_own_role(compose):
+    hub = urlparse(interpolate_defaults(compose_env(compose["services"]["hub"])["DATABASE_URL"]))
+    upload = compose_env(compose["services"]["upload"])
+    assert hub.username == "natter_hub"
+    assert urlparse(interpolate_defaults(upload["DATABASE_URL"])).username == "natter_upload"
+    assert upload["DATABASE_MIGRATE"] == "false", "natter_upload may not change the schema"
+    init = compose["services"]["postgres-init"]
+    assert any("db/roles.sql" in str(v) for v in init.get("volumes", []))
+    assert compose["services"]["hub"]["depends_on"]["postgres-init"]["condition"] == "service_completed_successfully"
+
+
 def test_state_lives_in_named_volumes(compose):
     declared = set(compose.get("volumes") or {})
     for name in ("postgres", "minio"):
@@ -387,10 +464,13 @@ def test_minio_init_creates_bucket_key_and_cors(compose):
         assert step in script, f"minio-init does not run `{step}`"
 
 
-def test_compose_runs_without_an_env_file():
+def test_compose_needs_only_the_token_secret_from_the_environment():
     text = re.sub(r"#[^\n]*", "", COMPOSE.read_text())
     without_default = re.findall(r"(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)\}", text)
     assert without_default == [], "give these a default with ${VAR:-default}"
+    required = re.findall(r"\$\{([A-Za-z_][A-Za-z0-9_]*):\?", text)
+    assert required == ["TOKEN_SECRET"], "only the token secret has no default (compose stops without it)"
+    assert "TOKEN_SECRET:-" not in text and "TOKEN_SECRET-" not in text
     # A lone `$NAME` is interpolated by compose (to '' when unset); shell variables need `$$NAME`.
     lone = re.findall(r"(?<!\$)\$(?![${])(\w+)", text)
     assert lone == [], f"write $$ for shell variables: {lone}"
