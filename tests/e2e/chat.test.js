@@ -63,7 +63,8 @@ test('an image shows as a thumbnail on the other side and opens full size', asyn
   const full = bob.getByTestId('image-viewer').locator('img');
   await bob.waitForFunction((img) => img.complete && img.naturalWidth === 900, await full.elementHandle());
   await shot(bob, 'bob-opened-image');
-  await bob.getByTestId('image-viewer').click();
+  await bob.getByTestId('image-overlay-close').click();
+  await bob.getByTestId('image-viewer').waitFor({ state: 'hidden' });
 });
 
 test('a voice clip recorded through the microphone plays on the other side', async () => {
