@@ -53,7 +53,7 @@ export function preview(msg) {
 
 /**
  * Builds the element of a message. `item` is a stored message or a pending one (no seq yet);
- * `ctx`: {me, config, name(userId), showSender, state, onImage(full, thumb, alt), onRetry, onDiscard}.
+ * `ctx`: {me, config, name(userId), showSender, colour, state, onImage(full, thumb, options), onRetry, onDiscard}.
  */
 export function bubble(item, ctx) {
   const own = item.userid === ctx.me.id;
@@ -63,7 +63,7 @@ export function bubble(item, ctx) {
     testid: 'message',
     dataset: { seq: item.seq ? String(item.seq) : '', cid: item.cid ?? '', media: String(media), own: String(own), sender: String(item.userid), state: ctx.state ?? '' },
   });
-  if (ctx.showSender && !own) root.append(h('div', { class: 'sender', testid: 'message-sender', style: { color: ctx.color } }, ctx.name(item.userid)));
+  if (ctx.showSender && !own) root.append(h('div', { class: `sender name-${ctx.colour}`, testid: 'message-sender' }, ctx.name(item.userid)));
   const body = content(item, media, ctx);
   const meta = h('span', { class: 'meta' }, h('time', {}, clock(item.ts || Date.now())), own ? tick(ctx.state) : null);
   body.append(meta);

@@ -7,7 +7,8 @@ import { fmt, onLanguageChange, t } from './i18n.js';
 import { atBottom, avatar, dayLabel, h, members, paintAvatar, toast } from './ui.js';
 
 const $ = (id) => document.getElementById(id);
-const NAME_COLORS = ['#4f46e5', '#0284c7', '#059669', '#d97706', '#dc2626', '#db2777', '#7c3aed', '#0d9488'];
+/** Sender names in groups take one of eight colours (app.css .name-0 … .name-7, one set per theme). */
+const NAME_COLOURS = 8;
 
 export class ConversationView {
   /** `onClose()` goes back to the list (narrow screens); `viewer` opens full images. */
@@ -208,7 +209,7 @@ export class ConversationView {
       const body = msg.state === 'uploading' ? `u${Math.round((msg.progress ?? 0) * 50)}` : msg.state === 'failed' ? `f${msg.error}` : 'ok';
       const key = msg.cid && own ? `c:${msg.cid}` : `s:${msg.seq}`;
       const ctx = {
-        me, config: this.chat.config, state, showSender, color: NAME_COLORS[msg.userid % NAME_COLORS.length],
+        me, config: this.chat.config, state, showSender, colour: msg.userid % NAME_COLOURS,
         name: (id) => this.store.name(id),
         onImage: (full, thumb, options) => this.viewer.open(full, thumb, options),
         onRetry: (cid) => this.chat.retry(cid),

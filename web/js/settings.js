@@ -35,7 +35,8 @@ export function authPreferences() {
     THEMES.map(([value, key]) => h('option', { value, 'data-i18n': key }, t(key))));
   theme.value = themeChoice();
   theme.addEventListener('change', () => setTheme(theme.value));
-  $('auth-prefs').replaceChildren(languageSelect('auth-language'), theme);
+  const labelled = (key, control) => h('label', {}, h('span', { 'data-i18n': key }, t(key)), ' ', control);
+  $('auth-prefs').replaceChildren(labelled('settings.language', languageSelect('auth-language')), labelled('settings.theme', theme));
 }
 
 export class Settings {

@@ -52,7 +52,8 @@ export const ICONS = {
   close: 'M6 6l12 12M18 6 6 18',
 };
 
-const PALETTE = ['#6366f1', '#0ea5e9', '#10b981', '#f59e0b', '#ef4444', '#ec4899', '#8b5cf6', '#14b8a6'];
+/** Avatar colours: dark enough for white initials in both themes (WCAG AA). */
+const PALETTE = ['#4f46e5', '#0369a1', '#047857', '#b45309', '#b91c1c', '#be185d', '#6d28d9', '#0f766e'];
 
 /** The initials of a name ("Alice Smith" → "AS"). */
 export function initials(name) {
