@@ -54,7 +54,7 @@ export async function launchWithTabs() {
   });
   const browser = await chromium.connectOverCDP(endpoint, { noDefaults: true });
   const context = browser.contexts()[0];
-  await context.grantPermissions(['notifications', 'local-network-access'], { origin: new URL(HUB).origin });
+  await context.grantPermissions(INJECTED_CSP ? ['notifications', 'local-network-access'] : ['notifications'], { origin: new URL(HUB).origin });
   await guard(context);
   return {
     browser,
@@ -82,14 +82,21 @@ function strictPolicy() {
 /** Every CSP violation any page reported (Chromium logs each as "Refused to ..."). */
 export const cspViolations = [];
 
+/** Whether the hub sends a policy of its own; when it does not, the tests add theirs. */
+const serverPolicy = await fetch(`${HUB}/chat.html`, { method: 'HEAD' }).then(async (r) => {
+  await r.arrayBuffer(); // a body left unread keeps the connection, and this process, alive
+  return r.headers.get('content-security-policy');
+}, () => null);
+export const INJECTED_CSP = !serverPolicy;
+
 /** Puts the strict policy on the page's HTML when the server sends none, and records violations. */
 async function guard(context) {
-  await context.route((url) => url.origin === new URL(HUB).origin && (url.pathname === '/' || url.pathname.endsWith('.html')), async (route) => {
-    const response = await route.fetch();
-    const headers = response.headers();
-    if (!headers['content-security-policy']) headers['content-security-policy'] = strictPolicy();
-    await route.fulfill({ response, headers });
-  });
+  if (INJECTED_CSP) {
+    await context.route((url) => url.origin === new URL(HUB).origin && (url.pathname === '/' || url.pathname.endsWith('.html')), async (route) => {
+      const response = await route.fetch();
+      await route.fulfill({ response, headers: { ...response.headers(), 'content-security-policy': strictPolicy() } });
+    });
+  }
   const watch = (page) => page.on('console', (msg) => {
     if (/Refused to|Content Security Policy/i.test(msg.text())) cspViolations.push(msg.text());
   });
@@ -105,7 +112,7 @@ async function guard(context) {
  */
 export async function newContext(browser, { permissions = [], ...options } = {}) {
   const context = await browser.newContext({
-    viewport: { width: 1280, height: 800 }, ...options, permissions: [...permissions, 'local-network-access'],
+    viewport: { width: 1280, height: 800 }, ...options, permissions: INJECTED_CSP ? [...permissions, 'local-network-access'] : permissions,
   });
   await guard(context);
   return context;

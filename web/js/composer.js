@@ -47,6 +47,10 @@ export class Composer {
     this.cancelRecording();
     this.closePickers();
     this.refresh();
+  }
+
+  /** Puts the focus in the text box (not on touch screens, where it would open the keyboard). */
+  focus() {
     if (window.matchMedia('(pointer: fine)').matches) this.input.focus();
   }
 
@@ -128,12 +132,6 @@ export class Composer {
       this.togglePicker('sticker-picker');
     });
     this.buildEmoji();
-    loadStickerPacks().then((packs) => {
-      this.packs = packs;
-      this.buildStickers(packs);
-    }).catch((error) => {
-      $('sticker-grid').replaceChildren(h('p', { class: 'muted' }, error.message));
-    });
     gridNavigation($('emoji-picker'), '.emoji-item', () => 8);
     gridNavigation($('sticker-grid'), '.sticker-item', () => 3);
     gridNavigation($('sticker-tabs'), '.sticker-tab', () => 99);
@@ -145,14 +143,28 @@ export class Composer {
   }
 
   /** Opens or closes a picker; an opened one takes the focus, so its grid works from the keyboard. */
-  togglePicker(id) {
+  async togglePicker(id) {
     const picker = $(id);
     const open = picker.hidden;
     this.closePickers();
     picker.hidden = !open;
     $(PICKERS[id]).classList.toggle('active', open);
     $(PICKERS[id]).setAttribute('aria-expanded', String(open));
-    if (open) picker.querySelector('.sticker-item, .emoji-item')?.focus();
+    if (!open) return;
+    if (id === 'sticker-picker') await this.loadStickers();
+    if (!picker.hidden) picker.querySelector('.sticker-item, .emoji-item')?.focus();
+  }
+
+  /** The sticker packs, fetched when the picker first opens (not with the page). */
+  loadStickers() {
+    this.packsLoading ??= loadStickerPacks().then((packs) => {
+      this.packs = packs;
+      this.buildStickers(packs);
+    }).catch((error) => {
+      this.packsLoading = null;
+      $('sticker-grid').replaceChildren(h('p', { class: 'muted' }, error.message));
+    });
+    return this.packsLoading;
   }
 
   /** Closes the pickers; `focus` puts the focus back in the text box (Escape). */

@@ -117,6 +117,7 @@ async function startApp(config, session) {
     history.replaceState(null, '', `${location.pathname}${location.search}#conv=${conv}`);
     const opening = conversation.open(conv);
     if (previous !== conv) composer.switchTo(previous);
+    composer.focus();
     await opening;
   };
   new Sidebar(store, chat, { onOpen: open, drafts });

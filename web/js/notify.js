@@ -36,7 +36,7 @@ export class Notifier {
     this.onOpen = onOpen;
     this.lastSound = 0;
     this.shown = new Map();
-    this.audio = h('audio', { id: 'notify-audio', testid: 'notify-audio', src: '/sounds/notify.wav', preload: 'auto' });
+    this.audio = h('audio', { id: 'notify-audio', testid: 'notify-audio', src: '/sounds/notify.wav', preload: 'none' });
     document.body.append(this.audio);
     this.favicon = $('favicon');
     this.plainIcon = this.favicon.href;
