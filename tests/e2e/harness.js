@@ -164,17 +164,23 @@ export async function shot(page, name) {
   await page.screenshot({ path: join(ARTIFACTS, `${file}-${String(step).padStart(2, '0')}-${name}.png`) });
 }
 
+/** Waits until the open conversation `name` shows, with its latest history loaded. */
+async function opened(page, name) {
+  await page.getByTestId('chat-name').filter({ hasText: name }).waitFor();
+  await page.locator('[data-testid=timeline][data-loaded=true]').waitFor({ state: 'attached' });
+}
+
 /** Opens the conversation whose list entry shows `name`. */
 export async function openChat(page, name) {
   await page.getByTestId('conversation').filter({ hasText: name }).first().click();
-  await page.getByTestId('chat-name').filter({ hasText: name }).waitFor();
+  await opened(page, name);
 }
 
 /** Opens (creating if needed) the direct conversation with a contact. */
 export async function chatWithContact(page, name) {
   await page.getByTestId('tab-people').click();
   await page.getByTestId('contact').filter({ hasText: name }).click();
-  await page.getByTestId('chat-name').filter({ hasText: name }).waitFor();
+  await opened(page, name);
 }
 
 export async function sendText(page, text) {

@@ -39,8 +39,10 @@ function dimensions(bytes) {
 }
 
 test('the image viewer is a dialog with zoom and download that keeps the focus and closes on Escape', async () => {
+  const photos = carol.locator('[data-testid=message][data-media="4"] .image-open');
+  const before = await photos.count();
   await alice.getByTestId('image-input').setInputFiles({ name: 'photo.png', mimeType: 'image/png', buffer: createCanvas(900, 600) });
-  const thumb = carol.locator('[data-testid=message][data-media="4"] .image-open').last();
+  const thumb = photos.nth(before);
   await thumb.locator('img').waitFor();
   await carol.waitForFunction((img) => img.complete && img.naturalWidth > 0, await thumb.locator('img').elementHandle());
   await thumb.focus();
@@ -86,8 +88,10 @@ test('the image viewer is a dialog with zoom and download that keeps the focus a
 test('a voice message seeks on its waveform by click and keys and plays at 1×, 1.5× and 2×', async () => {
   await alice.getByTestId('voice-record').click();
   await alice.waitForFunction(() => Number(document.querySelector('[data-testid=voice-timer]').dataset.ms) >= 2500);
+  const clips = carol.locator('[data-testid=message][data-media="3"]');
+  const before = await clips.count();
   await alice.getByTestId('voice-send').click();
-  const clip = carol.locator('[data-testid=message][data-media="3"]').last();
+  const clip = clips.nth(before);
   await clip.getByTestId('voice-play').waitFor();
   const total = Number(await clip.getByTestId('voice-duration').getAttribute('data-ms')) / 1000;
   assert.ok(total >= 2, `a clip of ${total} s`);

@@ -63,12 +63,20 @@ after(async () => {
 });
 
 const records = (page) => page.evaluate(() => window.shownNotifications.map((n) => n.record));
+/** The title for `n` unread messages (other tests may have left some unread). */
+const titleFor = (n) => (n ? `(${n}) natter` : 'natter');
+const unread = async (page) => Number(/^\((\d+)\)/.exec(await page.title())?.[1] ?? 0);
+let unreadBefore = 0;
 const favicon = (page) => page.evaluate(() => ({ href: document.getElementById('favicon').href, count: document.getElementById('favicon').dataset.count }));
 
 test('a message for another conversation notifies, rings, counts, and the notification opens it', async () => {
   assert.equal(await alice.evaluate(() => Notification.permission), 'granted');
+  // Whatever Bob sent before is read first: from here on, his conversation counts only this test's messages.
+  await chatWithContact(alice, 'Bob');
+  await alice.waitForFunction(() => !document.querySelector('[data-testid=conversation].active [data-testid=unread-badge]'));
   await chatWithContact(alice, 'Carol');
   await chatWithContact(bob, 'Alice');
+  unreadBefore = await unread(alice);
   await sendText(bob, `ping ${run}`);
   await alice.waitForFunction(() => window.shownNotifications.length === 1);
   const [shown] = await records(alice);
@@ -76,16 +84,16 @@ test('a message for another conversation notifies, rings, counts, and the notifi
   assert.equal(shown.body, `ping ${run}`);
   assert.match(shown.tag, /^natter-conv-\d+$/);
   await alice.waitForFunction(() => window.plays === 1);
-  await alice.waitForFunction(() => document.title === '(1) natter');
-  await alice.waitForFunction(() => document.getElementById('favicon').href.startsWith('blob:'));
-  assert.equal((await favicon(alice)).count, '1');
+  await alice.waitForFunction((title) => document.title === title, titleFor(unreadBefore + 1));
+  await alice.waitForFunction((n) => document.getElementById('favicon').href.startsWith('blob:') && document.getElementById('favicon').dataset.count === n, String(unreadBefore + 1));
   await shot(alice, 'unread-in-title-and-favicon');
 
   await alice.evaluate(() => window.shownNotifications[0].dispatchEvent(new Event('click')));
   await alice.getByTestId('chat-name').filter({ hasText: 'Bob' }).waitFor();
   await bubbleWith(alice, `ping ${run}`).waitFor();
-  await alice.waitForFunction(() => document.title === 'natter');
-  assert.ok((await favicon(alice)).href.endsWith('/favicon.svg'), 'the plain favicon again');
+  await alice.waitForFunction((title) => document.title === title, titleFor(unreadBefore));
+  assert.equal((await favicon(alice)).count, String(unreadBefore), 'the favicon counts down again');
+  if (!unreadBefore) assert.ok((await favicon(alice)).href.endsWith('/favicon.svg'), 'the plain favicon again');
   assert.equal((await records(alice))[0].closed, true);
 });
 
@@ -99,11 +107,11 @@ test('a message for the open conversation notifies when the tab is hidden, and n
   await sendText(bob, `while hidden ${run}`);
   await alice.waitForFunction(() => window.shownNotifications.length === 2);
   assert.equal((await records(alice))[1].body, `while hidden ${run}`);
-  await alice.waitForFunction(() => document.title === '(1) natter' && window.plays === 2);
+  await alice.waitForFunction((title) => document.title === title && window.plays === 2, titleFor(unreadBefore + 1));
   await bubbleWith(bob, `while hidden ${run}`).locator('[data-state=sent]').waitFor();
 
   await alice.bringToFront();
-  await alice.waitForFunction(() => document.visibilityState === 'visible' && document.title === 'natter');
+  await alice.waitForFunction((title) => document.visibilityState === 'visible' && document.title === title, titleFor(unreadBefore));
   assert.equal((await records(alice))[1].closed, true, 'seen: its notification goes away');
   await bubbleWith(bob, `while hidden ${run}`).locator('[data-state=read]').waitFor();
   await other.close();

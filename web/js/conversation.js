@@ -181,6 +181,7 @@ export class ConversationView {
       cursor = node.el.nextSibling;
     }
     const tl = this.store.timeline(conv);
+    this.timeline.dataset.loaded = String(tl.loaded && !tl.loading);
     this.setHistoryStatus(tl.loading ? t('conv.loading') : tl.loaded && !tl.more ? t(items.length ? 'conv.beginning' : 'conv.noMessages') : '');
     if (wasAtBottom || this.stickToBottom) this.scrollToBottom();
     else if (this.anchorOlder) this.timeline.scrollTop = topBefore + (this.timeline.scrollHeight - heightBefore);

@@ -15,7 +15,6 @@ const ASKED_KEY = 'natter.notify.asked';
 const SOUND_KEY = 'natter.notify.sound';
 /** Messages older than this when they arrive (a catch-up after a long disconnect) stay silent. */
 const FRESH_MS = 2 * 60 * 1000;
-const SOUND_GAP_MS = 1500;
 const $ = (id) => document.getElementById(id);
 
 /** Whether a conversation is muted now (hook: `muted_until` from the server, -1 = always). */
@@ -34,7 +33,6 @@ export class Notifier {
   constructor(store, { onOpen }) {
     this.store = store;
     this.onOpen = onOpen;
-    this.lastSound = 0;
     this.shown = new Map();
     this.audio = h('audio', { id: 'notify-audio', testid: 'notify-audio', src: '/sounds/notify.wav', preload: 'none' });
     document.body.append(this.audio);
@@ -114,10 +112,9 @@ export class Notifier {
     this.show(msg);
   }
 
+  /** The short sound; a burst of messages while it plays rings once. */
   chime() {
-    const now = Date.now();
-    if (!this.sound || now - this.lastSound < SOUND_GAP_MS) return;
-    this.lastSound = now;
+    if (!this.sound || !this.audio.paused) return;
     this.audio.currentTime = 0;
     this.audio.play().catch(() => {
       /* no sound before the user has interacted with the page */
