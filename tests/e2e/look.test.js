@@ -65,6 +65,11 @@ test('the theme follows the system, every main screen is readable in both, and t
   const alice = await userPage(browser, 1, { colorScheme: 'dark' });
   assert.ok(isDark(await bodyColour(alice)));
   await mainScreens(alice, 'dark');
+  // Left on "system", the page follows the system while it is open.
+  await alice.emulateMedia({ colorScheme: 'light' });
+  await alice.waitForFunction(() => document.documentElement.dataset.theme === 'light');
+  await alice.emulateMedia({ colorScheme: 'dark' });
+  await alice.waitForFunction(() => document.documentElement.dataset.theme === 'dark');
   await alice.getByTestId('settings-button').click();
   await alice.getByTestId('theme-light').check();
   assert.ok(!isDark(await bodyColour(alice)), 'the switch applies at once');

@@ -1,7 +1,7 @@
 // The sign-in and register screen.
 
 import { api } from './api.js';
-import { onLanguageChange, t } from './i18n.js';
+import { has, onLanguageChange, t } from './i18n.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -63,7 +63,7 @@ export function signIn({ devLogin, notice } = {}) {
         $('auth').hidden = true;
         resolve(session);
       } catch (e) {
-        setError(e.message);
+        setError(e.message, has(`api.${e.code}`) ? `api.${e.code}` : null);
       } finally {
         $('signin-submit').disabled = false;
       }
