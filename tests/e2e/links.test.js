@@ -1,6 +1,7 @@
 // Message text is text: http(s) URLs become links that open in a new tab without opener or
-// referrer, the light formatting people type is rendered, and hostile text (HTML, javascript:
-// links) reaches the screen as the characters it is, with nothing run.
+// referrer, the light formatting people type is rendered (in Chinese too, which has no spaces
+// around words), and hostile text (HTML, javascript: links) reaches the screen as the characters
+// it is, with nothing run.
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -33,6 +34,7 @@ const HOSTILE = [
   'data:text/html,<b>x</b> ftp://files.example.org xhttps://not.a.link mailto:someone@example.org',
   `see https://example.com/wiki/Foo_(bar)?q=1&r=<b>, HTTPS://EXAMPLE.ORG. and ${HUB}/healthz?from=link`,
   '*bold* _italic_ `code <b>` snake_case_name 2*3*4',
+  '看这个https://example.net/zh吧，中文*粗体*中文',
   "```\n<script>window.pwned='block'</script> *not bold*\n```",
 ].join('\n');
 
@@ -50,12 +52,13 @@ test('hostile text stays text and only http(s) URLs become links', async () => {
       { href: 'https://example.com/wiki/Foo_(bar)?q=1&r=', text: 'https://example.com/wiki/Foo_(bar)?q=1&r=', target: '_blank', rel: 'noopener noreferrer' },
       { href: 'https://example.org/', text: 'HTTPS://EXAMPLE.ORG', target: '_blank', rel: 'noopener noreferrer' },
       { href: `${HUB}/healthz?from=link`, text: `${HUB}/healthz?from=link`, target: '_blank', rel: 'noopener noreferrer' },
+      { href: 'https://example.net/zh', text: 'https://example.net/zh', target: '_blank', rel: 'noopener noreferrer' },
     ]);
     const shown = await text.innerText();
     for (const part of ['<img src=x onerror="window.pwned=\'img\'">', "javascript:window.pwned='js'", '[click](javascript:', 'data:text/html,<b>x</b>', 'snake_case_name 2*3*4']) {
       assert.ok(shown.includes(part), `shown as typed: ${part}`);
     }
-    assert.deepEqual(await text.locator('strong').allInnerTexts(), ['bold']);
+    assert.deepEqual(await text.locator('strong').allInnerTexts(), ['bold', '粗体'], 'Chinese has no spaces around the markers');
     assert.deepEqual(await text.locator('em').allInnerTexts(), ['italic']);
     assert.deepEqual(await text.locator(':scope > code').allInnerTexts(), ['code <b>']);
     assert.equal(await text.locator('pre code').innerText(), "<script>window.pwned='block'</script> *not bold*");

@@ -3,10 +3,16 @@
 // text nodes and a fixed set of elements are created; no HTML is ever parsed, so text stays text.
 
 const FENCE = '```';
-/** A URL candidate: scheme, then anything up to white space or a character URLs do not carry. */
-const URL_AT = /https?:\/\/[^\s<>"'`]+/iy;
+/** CJK text has no spaces between words: its characters bound links and emphasis like spaces do. */
+const CJK = '\\p{Script=Han}\\p{Script=Hiragana}\\p{Script=Katakana}\\p{Script=Hangul}\\u3000-\\u303f\\uff00-\\uffef';
+/**
+ * A URL candidate: scheme, then anything up to white space, a character URLs do not carry, or CJK
+ * text ("看这个https://example.com吧" links only the URL).
+ */
+const URL_AT = new RegExp(`https?:\\/\\/[^\\s<>"'\`${CJK}]+`, 'iuy');
 const TRAILING = /[.,;:!?*_~'"»”’\]}>]/u;
-const WORD = /[\p{L}\p{N}]/u;
+/** A letter or digit that makes a marker part of a word (snake_case, 2*3): not CJK. */
+const WORD = new RegExp(`(?![${CJK}])[\\p{L}\\p{N}]`, 'u');
 
 /** The nodes of `text`: code blocks first, each other stretch as inline text. */
 export function richText(text) {
