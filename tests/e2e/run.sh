@@ -18,4 +18,6 @@ if [ ! -d node_modules/playwright-core ] || [ package-lock.json -nt node_modules
   npm ci --no-audit --no-fund --loglevel=error
 fi
 wait_for_url "$HUB_URL/readyz" 60 || die "the hub at $HUB_URL is not ready"
+# Screenshots of this run only (their names carry the test file and the step).
+rm -f ../../.artifacts/e2e/*.png
 node --test --test-concurrency=1 --test-reporter=spec "$@" ./*.test.js
