@@ -23,7 +23,8 @@ export class Sidebar {
       this.renderContacts();
       this.renderGroups();
     });
-    for (const id of ['conv-list', 'contact-list', 'group-list', 'user-results', 'group-results']) rowNavigation($(id));
+    // Search results hold buttons of their own (Tab reaches them); the three lists are rows.
+    for (const id of ['conv-list', 'contact-list', 'group-list']) rowNavigation($(id));
     this.wireTabs();
     this.wireContacts();
     this.wireGroups();
