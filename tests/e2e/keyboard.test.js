@@ -4,7 +4,7 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bubbleWith, cspViolations, launch, openChat, shot, userPage } from './harness.js';
+import { bubbleWith, chatWithContact, cspViolations, launch, openChat, shot, userPage } from './harness.js';
 
 let browser;
 let alice;
@@ -36,7 +36,7 @@ function focused(page) {
 
 test('drafts survive a reload, one per conversation', async () => {
   const composer = alice.getByTestId('composer');
-  await openChat(alice, 'Bob');
+  await chatWithContact(alice, 'Bob');
   await composer.fill(`draft for bob ${run}`);
   await openChat(alice, 'Demo');
   await composer.fill(`draft for demo ${run}`);

@@ -5,7 +5,7 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { HUB, bubbleWith, chatWithContact, cspViolations, launch, openChat, sendText, shot, userPage } from './harness.js';
+import { HUB, bubbleWith, chatWithContact, cspViolations, launch, sendText, shot, userPage } from './harness.js';
 
 let browser;
 let alice;
@@ -40,7 +40,7 @@ const HOSTILE = [
 
 test('hostile text stays text and only http(s) URLs become links', async () => {
   await chatWithContact(alice, 'Bob');
-  await openChat(bob, 'Alice');
+  await chatWithContact(bob, 'Alice');
   await sendText(alice, HOSTILE);
   for (const page of [bob, alice]) {
     const bubble = bubbleWith(page, `links ${run}`);

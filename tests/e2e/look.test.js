@@ -5,7 +5,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { assertReadable } from './audit.js';
-import { HUB, bubbleWith, cspViolations, launch, launchWithTabs, openChat, registeredPage, sendText, shot, signInPage, tokenOf, userPage } from './harness.js';
+import { HUB, bubbleWith, chatWithContact, cspViolations, launch, launchWithTabs, openChat, registeredPage, sendText, shot, signInPage, tokenOf, userPage } from './harness.js';
 import en from '../../web/js/i18n/en.js';
 
 let browser;
@@ -28,7 +28,7 @@ const isDark = ([r, g, b]) => r + g + b < 150;
 
 /** Walks the main screens of a signed-in page, checking contrast and taking a screenshot of each. */
 async function mainScreens(page, theme) {
-  await openChat(page, 'Bob');
+  await chatWithContact(page, 'Bob');
   await assertReadable(page, `${theme} chat`);
   await shot(page, `${theme}-chat`);
   await page.getByTestId('emoji-button').click();

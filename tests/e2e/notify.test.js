@@ -102,12 +102,14 @@ test('a message for the open conversation notifies when the tab is hidden, and n
   await bubbleWith(alice, `in view ${run}`).waitFor();
   assert.equal((await records(alice)).length, 1, 'no notification for what is on screen');
 
+  // A hidden page runs no animation frames: these waits poll on a timer instead.
+  const hidden = { polling: 100 };
   const other = await tabs.context.newPage();
-  await alice.waitForFunction(() => document.visibilityState === 'hidden');
+  await alice.waitForFunction(() => document.visibilityState === 'hidden', null, hidden);
   await sendText(bob, `while hidden ${run}`);
-  await alice.waitForFunction(() => window.shownNotifications.length === 2);
+  await alice.waitForFunction(() => window.shownNotifications.length === 2, null, hidden);
   assert.equal((await records(alice))[1].body, `while hidden ${run}`);
-  await alice.waitForFunction((title) => document.title === title && window.plays === 2, titleFor(unreadBefore + 1));
+  await alice.waitForFunction((title) => document.title === title && window.plays === 2, titleFor(unreadBefore + 1), hidden);
   await bubbleWith(bob, `while hidden ${run}`).locator('[data-state=sent]').waitFor();
 
   await alice.bringToFront();
