@@ -196,9 +196,11 @@ export class Composer {
     const tabs = $('sticker-tabs');
     const grid = $('sticker-grid');
     const show = (pack) => {
-      for (const tab of tabs.children) tab.classList.toggle('active', tab.dataset.pack === pack.id);
       this.pack = pack.id;
-      for (const tab of tabs.children) tab.setAttribute('aria-pressed', String(tab.dataset.pack === pack.id));
+      for (const tab of tabs.children) {
+        tab.classList.toggle('active', tab.dataset.pack === pack.id);
+        tab.setAttribute('aria-pressed', String(tab.dataset.pack === pack.id));
+      }
       grid.replaceChildren(...pack.stickers.map((s) => {
         const label = stickerLabel(s.url, s.alt);
         return h('button', {
