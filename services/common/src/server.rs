@@ -3,8 +3,11 @@
 //! The connection loop is hyper's HTTP/1 server, because `axum::serve` has no header-read
 //! timeout: a client that opens connections and sends its headers a byte at a time (slowloris)
 //! would hold each one forever. Here a connection whose request headers are not complete within
-//! `HTTP_HEADER_TIMEOUT_SECS` (idle keep-alive connections included) is closed. Every request
-//! carries [`ConnectInfo`] and its [`ClientAddr`]; WebSocket upgrades work as with `axum::serve`.
+//! `HTTP_HEADER_TIMEOUT_SECS` (idle keep-alive connections included) is closed. Connections from
+//! the trusted proxies are exempt: a load balancer keeps idle connections to its targets open for
+//! its own idle timeout (closing them first races its next request into a 502), and it is the one
+//! that holds slow clients at bay there. Every request carries [`ConnectInfo`] and its
+//! [`ClientAddr`]; WebSocket upgrades work as with `axum::serve`.
 
 use std::{convert::Infallible, future::Future, io, net::SocketAddr, sync::Arc, time::Duration};
 
@@ -89,6 +92,8 @@ impl Server {
         builder
             .timer(TokioTimer::new())
             .header_read_timeout(self.header_timeout);
+        let mut from_proxy = builder.clone();
+        from_proxy.header_read_timeout(None);
         let stop = CancellationToken::new();
         let connections = TaskTracker::new();
         tokio::pin!(shutdown);
@@ -109,7 +114,8 @@ impl Server {
                 peer,
                 proxies: self.proxies.clone(),
             };
-            let connection = builder
+            let trusted = self.proxies.trusts(peer.ip().to_canonical());
+            let connection = if trusted { &from_proxy } else { &builder }
                 .serve_connection(TokioIo::new(stream), service)
                 .with_upgrades();
             connections.spawn(drive(connection, stop.clone()));
@@ -202,10 +208,13 @@ mod tests {
     use axum::routing::get;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-    async fn start(timeout_secs: u64) -> (SocketAddr, tokio::sync::oneshot::Sender<()>) {
+    async fn start(
+        timeout_secs: u64,
+        proxy: &str,
+    ) -> (SocketAddr, tokio::sync::oneshot::Sender<()>) {
         let args = HttpArgs {
             header_timeout_secs: timeout_secs,
-            trusted_proxies: vec![parse_net("127.0.0.1").unwrap()],
+            trusted_proxies: vec![parse_net(proxy).unwrap()],
         };
         let server = Server::bind("127.0.0.1:0".parse().unwrap(), &args)
             .await
@@ -222,18 +231,27 @@ mod tests {
         (addr, stop)
     }
 
-    #[tokio::test]
-    async fn a_half_sent_request_is_closed_after_the_header_timeout() {
-        let (addr, _stop) = start(1).await;
+    /// Sends half a request; whether the server closed the connection within `within`.
+    async fn half_request_closed(addr: SocketAddr, within: Duration) -> bool {
         let mut stream = TcpStream::connect(addr).await.unwrap();
         stream
             .write_all(b"GET /who HTTP/1.1\r\nHost: x\r\n")
             .await
             .unwrap();
-        let started = std::time::Instant::now();
         let mut answer = Vec::new();
-        let read = tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut answer));
-        assert!(read.await.is_ok(), "the connection stayed open");
+        tokio::time::timeout(within, stream.read_to_end(&mut answer))
+            .await
+            .is_ok()
+    }
+
+    #[tokio::test]
+    async fn a_half_sent_request_is_closed_after_the_header_timeout() {
+        let (addr, _stop) = start(1, "192.0.2.1").await;
+        let started = std::time::Instant::now();
+        assert!(
+            half_request_closed(addr, Duration::from_secs(5)).await,
+            "stayed open"
+        );
         let waited = started.elapsed();
         assert!(
             waited >= Duration::from_millis(900),
@@ -242,8 +260,17 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_trusted_proxy_keeps_its_idle_connections() {
+        let (addr, _stop) = start(1, "127.0.0.1").await;
+        assert!(
+            !half_request_closed(addr, Duration::from_secs(2)).await,
+            "the load balancer's connection was closed"
+        );
+    }
+
+    #[tokio::test]
     async fn requests_carry_the_client_address_behind_a_trusted_proxy() {
-        let (addr, stop) = start(5).await;
+        let (addr, stop) = start(5, "127.0.0.1").await;
         let client = reqwest::Client::new();
         let url = format!("http://{addr}/who");
         let direct = client.get(&url).send().await.unwrap().text().await.unwrap();

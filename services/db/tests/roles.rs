@@ -19,7 +19,11 @@ async fn the_role_set_up_lets_the_hub_migrate_as_its_own_role() {
         .args(["-v", "upload_password=upload-pw", "-f", script])
         .output()
         .expect("psql runs");
-    assert!(psql.status.success(), "{}", String::from_utf8_lossy(&psql.stderr));
+    assert!(
+        psql.status.success(),
+        "{}",
+        String::from_utf8_lossy(&psql.stderr)
+    );
     // Twice is harmless (a re-run only resets the passwords).
     let again = Command::new("psql")
         .args(["-q", "-X", &admin_url, "-v", "hub_password=hub-pw"])
@@ -47,7 +51,11 @@ async fn the_role_set_up_lets_the_hub_migrate_as_its_own_role() {
     let owner: String = row.get(0);
     let flags: (bool, bool, bool, bool) = (row.get(1), row.get(2), row.get(3), row.get(4));
     assert_eq!(owner, "natter_hub");
-    assert_eq!(flags, (false, false, true, false), "(superuser, createrole, media, content)");
+    assert_eq!(
+        flags,
+        (false, false, true, false),
+        "(superuser, createrole, media, content)"
+    );
     drop(client);
     drop(admin);
     natter_db::drop_test_database(&admin_url);
