@@ -8,17 +8,11 @@ use natter_db::Pool;
 
 use crate::{config::Config, realtime::Realtime};
 
-/// Shared state of the hub's routes.
-#[derive(Clone)]
+/// Shared state of the hub's routes; each field can be extracted on its own (`State<Realtime>`).
+#[derive(Clone, FromRef)]
 pub struct AppState {
     pub pool: Pool,
     pub keys: TokenKeys,
     pub config: Arc<Config>,
     pub realtime: Realtime,
-}
-
-impl FromRef<AppState> for TokenKeys {
-    fn from_ref(state: &AppState) -> Self {
-        state.keys.clone()
-    }
 }
