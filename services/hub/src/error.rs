@@ -34,6 +34,9 @@ pub enum ApiError {
     /// 422: well-formed but invalid values.
     #[error("{0}")]
     Invalid(String),
+    /// 409: a per-user limit is reached; `code` names it (`too_many_groups`).
+    #[error("{message}")]
+    Limit { code: &'static str, message: String },
     /// 503: the database is unreachable.
     #[error("service unavailable, try again")]
     Unavailable,
@@ -54,6 +57,7 @@ impl ApiError {
             Self::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             Self::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             Self::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
+            Self::Limit { code, .. } => (StatusCode::CONFLICT, code),
             Self::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
