@@ -226,8 +226,20 @@ impl TestApp {
 
     /// Opens a WebSocket by hand and then never reads nor answers: a stalled or silent client.
     pub async fn raw_ws(&self, token: &str) -> RawSocket {
-        let addr = self.base_url.trim_start_matches("http://").to_owned();
-        let mut stream = TcpStream::connect(&addr).await.expect("tcp connect");
+        let stream = TcpStream::connect(self.addr).await.expect("tcp connect");
+        self.raw_handshake(stream, token).await
+    }
+
+    /// [`TestApp::raw_ws`] with a small kernel receive buffer, so that the socket stalls soon.
+    pub async fn stalled_ws(&self, token: &str) -> RawSocket {
+        let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+        socket.set_recv_buffer_size(4096).expect("receive buffer");
+        let stream = socket.connect(self.addr).await.expect("tcp connect");
+        self.raw_handshake(stream, token).await
+    }
+
+    async fn raw_handshake(&self, mut stream: TcpStream, token: &str) -> RawSocket {
+        let addr = self.addr;
         let request = format!(
             "GET /ws?token={token} HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
              Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
@@ -286,6 +298,23 @@ pub struct RawSocket {
 }
 
 impl RawSocket {
+    /// Sends a text frame (masked, as a client must) without reading anything.
+    pub async fn send_text(&mut self, text: &str) {
+        let payload = text.as_bytes();
+        let mask = [0x37, 0xfa, 0x21, 0x3d];
+        let mut frame = vec![0x81];
+        match payload.len() {
+            len @ 0..=125 => frame.push(0x80 | len as u8),
+            len => {
+                frame.push(0x80 | 126);
+                frame.extend_from_slice(&u16::try_from(len).expect("short frame").to_be_bytes());
+            }
+        }
+        frame.extend_from_slice(&mask);
+        frame.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
+        self.stream.write_all(&frame).await.expect("frame sent");
+    }
+
     /// Reads (and discards) until the server closes the connection; false if it stays open past `timeout`.
     pub async fn closed_by_server_within(mut self, timeout: Duration) -> bool {
         let mut sink = Vec::new();
