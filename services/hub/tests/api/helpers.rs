@@ -231,6 +231,7 @@ impl TestApp {
     }
 
     /// [`TestApp::raw_ws`] with a small kernel receive buffer, so that the socket stalls soon.
+    #[allow(dead_code, reason = "used by the flood test binary")]
     pub async fn stalled_ws(&self, token: &str) -> RawSocket {
         let socket = tokio::net::TcpSocket::new_v4().expect("socket");
         socket.set_recv_buffer_size(4096).expect("receive buffer");
@@ -299,6 +300,7 @@ pub struct RawSocket {
 
 impl RawSocket {
     /// Sends a text frame (masked, as a client must) without reading anything.
+    #[allow(dead_code, reason = "used by the flood test binary")]
     pub async fn send_text(&mut self, text: &str) {
         let payload = text.as_bytes();
         let mask = [0x37, 0xfa, 0x21, 0x3d];
