@@ -730,3 +730,56 @@ async fn catch_up_is_bounded_in_bytes_per_request_and_pages_on_with_more() {
     assert_each_message_once_in_order(&seen);
     assert!((4..=6).contains(&requests), "{requests} requests");
 }
+
+#[tokio::test]
+async fn membership_changes_made_through_the_api_apply_to_open_connections() {
+    let app = spawn_app().await;
+    let (_, owner_token) = app.register("owner").await;
+    let (joiner, joiner_token) = app.register("joiner").await;
+    let (_, friend_token) = app.register("friend").await;
+    let group = app.create_group(&owner_token, "late").await;
+    let group_id = group["id"].as_i64().expect("id");
+    let mut owner = app.ws(&owner_token).await;
+    let mut ws = app.ws(&joiner_token).await;
+    let mut friend = app.ws(&friend_token).await;
+    let to_group = |cid: &str| json!({"cmd": 11, "dstid": group_id, "cid": cid, "content": "hi"});
+
+    ws.send_json(to_group("before")).await;
+    assert_eq!(ack_of(&mut ws, "before").await["code"], "not_member");
+    // Joined while connected: sends are accepted and the group's messages arrive.
+    app.join_group(&joiner_token, group_id).await;
+    ws.send_json(to_group("joined")).await;
+    assert!(is_cmd(&ack_of(&mut ws, "joined").await, 20));
+    assert_eq!(
+        owner.recv_until(|v| is_cmd(v, 11), WAIT).await["cid"],
+        "joined"
+    );
+    owner
+        .send_json(json!({"cmd": 11, "dstid": group_id, "cid": "o1", "content": "welcome"}))
+        .await;
+    assert_eq!(ws.recv_until(|v| is_cmd(v, 11), WAIT).await["cid"], "o1");
+    // Left while connected: refused again.
+    let (status, _) = app
+        .post(
+            &format!("/api/v1/groups/{group_id}/leave"),
+            Some(&joiner_token),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(status, 204);
+    ws.send_json(to_group("left")).await;
+    assert_eq!(ack_of(&mut ws, "left").await["code"], "not_member");
+    // A contact added while both are connected is told of the other's presence, and later changes.
+    app.add_contact(&friend_token, joiner.id).await;
+    let online = friend.recv_until(|v| is_cmd(v, 14), WAIT).await;
+    assert_eq!(
+        (&online["userid"], &online["online"]),
+        (&json!(joiner.id), &json!(true))
+    );
+    drop(ws);
+    let offline = friend.recv_until(|v| is_cmd(v, 14), WAIT).await;
+    assert_eq!(
+        (&offline["userid"], &offline["online"]),
+        (&json!(joiner.id), &json!(false))
+    );
+}
