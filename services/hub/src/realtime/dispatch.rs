@@ -1,7 +1,8 @@
 //! What each validated client command does for one session.
 //!
 //! Permission checks live here (is the target a user, is the sender in the group, is the media
-//! theirs); storing and delivering messages is the writer's job, relaying is the bus's.
+//! theirs); storing and delivering messages is the writer's job, relaying is the bus's, replaying
+//! is [`super::catch_up`]'s.
 
 use natter_db::{
     DbError, conversations, conversations::Participants, memberships, messages, receipts,

@@ -1,13 +1,14 @@
 //! This node's side of the bus: delivers envelopes to the connections here and applies control
 //! events to the membership cache. Every bus feeds what reaches this node through [`Local`].
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use super::{
     bus::{Audience, Control, Envelope},
     conn::{ConnHandle, ConnId, NodeId, Outbound, QueueLimits},
     membership::{InterestDelta, MembershipCache},
     registry::Registry,
 };
-use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The connections and memberships of one node.
 #[derive(Debug)]

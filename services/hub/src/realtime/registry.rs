@@ -86,16 +86,6 @@ impl Registry {
             conn.push(frame);
         }
     }
-
-    /// Forgets every connection (shutdown, after the writer flushed): their queues close once the
-    /// sessions drop their handles, and each session flushes what is queued, then sends a close frame.
-    pub fn clear(&self) {
-        let mut index = self.index.lock().expect("registry lock");
-        let online = index.users.len();
-        index.users.clear();
-        index.conns.clear();
-        metrics::users_online(-(online as f64));
-    }
 }
 
 #[cfg(test)]

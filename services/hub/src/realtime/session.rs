@@ -186,6 +186,8 @@ async fn write_loop(
     conn: ConnHandle,
 ) {
     let kill = conn.killed().clone();
+    // However this task ends, the connection is over: a replay waiting for room stops too.
+    let _closed = kill.clone().drop_guard();
     let id = conn.id();
     drop(conn);
     let heartbeat = timing.heartbeat;
