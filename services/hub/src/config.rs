@@ -84,6 +84,15 @@ pub struct Config {
     /// Most groups a user may create or join.
     #[arg(long, env = "HUB_MAX_GROUPS_PER_USER", default_value_t = 500)]
     pub max_groups_per_user: u32,
+    /// NATS server of a cluster of hubs (`nats://host:4222`); unset: one hub, no broker.
+    #[arg(long, env = "NATS_URL")]
+    pub nats_url: Option<String>,
+    /// Prefix of this cluster's NATS subjects (clusters sharing a NATS server need their own).
+    #[arg(long, env = "NATS_SUBJECT_PREFIX", default_value = "natter")]
+    pub nats_subject_prefix: String,
+    /// Name of this hub node in a cluster; unset: a random one at start.
+    #[arg(long, env = "HUB_NODE_ID")]
+    pub node_id: Option<String>,
     /// Most messages written by one group commit.
     #[arg(long, env = "HUB_COMMIT_BATCH_MAX", default_value_t = 2048)]
     pub commit_batch_max: usize,

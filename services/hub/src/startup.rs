@@ -35,7 +35,7 @@ impl Application {
             api::seed_demo(&pool).await?;
         }
         let config = Arc::new(config);
-        let realtime = Realtime::start(pool.clone(), config.clone());
+        let realtime = Realtime::start(pool.clone(), config.clone()).await?;
         let state = AppState {
             keys: TokenKeys::new(config.token_secret.as_bytes(), config.token_ttl()),
             pool,

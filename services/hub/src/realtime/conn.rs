@@ -6,6 +6,8 @@
 
 use std::{
     fmt,
+    hash::{Hash, Hasher},
+    str::FromStr,
     sync::{
         Arc,
         atomic::{AtomicUsize, Ordering},
@@ -26,6 +28,19 @@ impl NodeId {
     pub fn random() -> Self {
         Self(uuid::Uuid::new_v4().as_u64_pair().0)
     }
+
+    /// The id of a node named by `HUB_NODE_ID`: the name itself when it is 1 to 16 hex digits,
+    /// else a hash of it (the same for every node of one build).
+    pub fn named(name: &str) -> Self {
+        if (1..=16).contains(&name.len())
+            && let Ok(id) = u64::from_str_radix(name, 16)
+        {
+            return Self(id);
+        }
+        let mut hasher = std::hash::DefaultHasher::new();
+        name.hash(&mut hasher);
+        Self(hasher.finish())
+    }
 }
 
 impl fmt::Display for NodeId {
@@ -44,6 +59,24 @@ pub struct ConnId {
 impl fmt::Display for ConnId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}-{}", self.node, self.local)
+    }
+}
+
+/// A connection id that is not `<node in hex>-<counter>`.
+#[derive(Debug, thiserror::Error)]
+#[error("not a connection id")]
+pub struct BadConnId;
+
+impl FromStr for ConnId {
+    type Err = BadConnId;
+
+    /// Reads what [`ConnId`]'s `Display` wrote.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (node, local) = s.split_once('-').ok_or(BadConnId)?;
+        Ok(Self {
+            node: NodeId(u64::from_str_radix(node, 16).map_err(|_| BadConnId)?),
+            local: local.parse().map_err(|_| BadConnId)?,
+        })
     }
 }
 
@@ -222,6 +255,17 @@ mod tests {
             local: 1,
         };
         ConnHandle::new(id, 7, QueueLimits { frames, bytes })
+    }
+
+    #[test]
+    fn a_connection_id_reads_back_what_it_wrote() {
+        let id = ConnId {
+            node: NodeId::named("hub-a"),
+            local: 42,
+        };
+        assert_eq!(id.to_string().parse::<ConnId>().ok(), Some(id));
+        assert_eq!(NodeId::named("00ff").0, 255);
+        assert!("x-1".parse::<ConnId>().is_err());
     }
 
     #[test]

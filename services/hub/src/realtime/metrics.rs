@@ -59,6 +59,10 @@ fn register_now() {
             "natter_catch_up_frames_total",
             "messages replayed by catch-up (cmd 30)",
         ),
+        (
+            "natter_bus_dropped_total",
+            "cross-node frames dropped because the NATS connection was backed up",
+        ),
     ];
     for (name, help) in counters {
         metrics::describe_counter!(name, help);
@@ -144,4 +148,8 @@ pub fn write_timeout() {
 
 pub fn catch_up_frames(count: usize) {
     metrics::counter!("natter_catch_up_frames_total").increment(count as u64);
+}
+
+pub fn bus_dropped() {
+    metrics::counter!("natter_bus_dropped_total").increment(1);
 }

@@ -34,7 +34,7 @@ pub mod registry;
 mod session;
 mod writer;
 
-use bus::{Audience, Bus, BusError, Control, Envelope, Frame, InProcessBus};
+use bus::{Audience, Bus, BusError, Control, Envelope, Frame, InProcessBus, nats::NatsBus};
 use conn::{ConnHandle, ConnId, NodeId, Outbound, QueueLimits};
 use local::Local;
 use writer::{Submission, WriterHandle};
@@ -106,11 +106,26 @@ impl Drop for Admission {
 }
 
 impl Realtime {
-    /// Starts the writer task and returns the handle.
-    pub fn start(pool: Pool, config: Arc<Config>) -> Self {
+    /// Connects the bus (NATS when `NATS_URL` is set, else in-process), starts the writer task and
+    /// returns the handle.
+    pub async fn start(pool: Pool, config: Arc<Config>) -> Result<Self, BusError> {
         metrics::register();
-        let local = Arc::new(Local::new(NodeId::random()));
-        let bus: Arc<dyn Bus> = Arc::new(InProcessBus::new(local.clone()));
+        let node = config
+            .node_id
+            .as_deref()
+            .map_or_else(NodeId::random, NodeId::named);
+        let local = Arc::new(Local::new(node));
+        let bus: Arc<dyn Bus> = match &config.nats_url {
+            Some(url) => {
+                tracing::warn!(
+                    "cluster mode is a first step: only one node may write each conversation \
+                     until conversations are sharded over the nodes"
+                );
+                let prefix = &config.nats_subject_prefix;
+                Arc::new(NatsBus::connect(url, prefix, local.clone()).await?)
+            }
+            None => Arc::new(InProcessBus::new(local.clone())),
+        };
         let stopping = CancellationToken::new();
         let (writer, writer_task) = writer::spawn(
             pool.clone(),
@@ -118,7 +133,7 @@ impl Realtime {
             config.commit_batch_max,
             stopping.clone(),
         );
-        Self {
+        Ok(Self {
             inner: Arc::new(Inner {
                 local,
                 bus,
@@ -131,7 +146,7 @@ impl Realtime {
                 writer_task: Mutex::new(Some(writer_task)),
                 known_users: Mutex::new(HashSet::new()),
             }),
-        }
+        })
     }
 
     /// Cancelled once shutdown has begun.

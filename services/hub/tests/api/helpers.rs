@@ -34,6 +34,8 @@ pub struct TestApp {
     pub config: Config,
     /// URL of this test's own database (`natter_test_<uuid>`).
     pub db_url: String,
+    /// Whether dropping this hub drops the database (not for a second node of the same cluster).
+    owns_db: bool,
     stop: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<()>>,
 }
@@ -70,6 +72,7 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
         http: reqwest::Client::new(),
         config,
         db_url,
+        owns_db: true,
         stop: None,
         server: None,
     };
@@ -77,7 +80,34 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
     app
 }
 
+/// A configuration tweak that makes the hub a node of a cluster of its own on the test NATS server
+/// (`TEST_NATS_URL`, default `nats://127.0.0.1:4222`): its subjects are this test's alone.
+pub fn clustered(config: &mut Config) {
+    let url = std::env::var("TEST_NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".into());
+    config.nats_url = Some(url);
+    config.nats_subject_prefix = format!("natter-test-{}", uuid::Uuid::new_v4().simple());
+}
+
 impl TestApp {
+    /// Another hub node of the same cluster (same database and configuration, its own node id).
+    #[allow(dead_code, reason = "used by the cluster tests only")]
+    pub async fn spawn_peer(&self) -> TestApp {
+        let mut peer = TestApp {
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            base_url: String::new(),
+            ws_url: String::new(),
+            pool: self.pool.clone(),
+            http: reqwest::Client::new(),
+            config: self.config.clone(),
+            db_url: self.db_url.clone(),
+            owns_db: false,
+            stop: None,
+            server: None,
+        };
+        peer.start().await;
+        peer
+    }
+
     async fn start(&mut self) {
         let app = Application::build(self.config.clone())
             .await
@@ -269,7 +299,9 @@ impl TestApp {
 
 impl Drop for TestApp {
     fn drop(&mut self) {
-        natter_db::drop_test_database(&self.db_url);
+        if self.owns_db {
+            natter_db::drop_test_database(&self.db_url);
+        }
     }
 }
 

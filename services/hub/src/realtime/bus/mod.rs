@@ -16,6 +16,8 @@ use super::{
     local::Local,
 };
 
+pub mod nats;
+
 /// An encoded server frame: JSON text, built once, its bytes shared by every recipient (cloning it
 /// is a reference-count increment).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -92,7 +94,7 @@ impl Envelope {
 
 /// A change of the memberships that dispatch checks, made through the API; every node applies it
 /// to its membership cache.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Control {
     /// `user` joined (`member: true`) or left a group.
     Group { user: i64, group: i64, member: bool },
