@@ -3,7 +3,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createCanvas } from './png.js';
-import { HUB, bubbleWith, chatWithContact, launch, openChat, registeredPage, sendText, shot, userPage } from './harness.js';
+import { HUB, bubbleWith, chatWithContact, cspViolations, launch, openChat, registeredPage, sendText, shot, userPage } from './harness.js';
 
 let browser;
 let alice;
@@ -20,6 +20,7 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
+  assert.deepEqual(cspViolations, [], 'the page runs under script-src/style-src \'self\'');
 });
 
 test('text and emoji reach the other side, and the read mark comes back', async () => {
@@ -63,15 +64,18 @@ test('an image shows as a thumbnail on the other side and opens full size', asyn
   const full = bob.getByTestId('image-viewer').locator('img');
   await bob.waitForFunction((img) => img.complete && img.naturalWidth === 900, await full.elementHandle());
   await shot(bob, 'bob-opened-image');
-  await bob.getByTestId('image-viewer').click();
+  await bob.getByTestId('image-overlay-close').click();
+  await bob.getByTestId('image-viewer').waitFor({ state: 'hidden' });
 });
 
 test('a voice clip recorded through the microphone plays on the other side', async () => {
   await alice.getByTestId('voice-record').click();
   await alice.getByTestId('voice-timer').filter({ hasText: '0:02' }).waitFor();
   await shot(alice, 'alice-recording');
+  const clips = bob.locator('[data-testid=message][data-media="3"]');
+  const before = await clips.count();
   await alice.getByTestId('voice-send').click();
-  const clip = bob.locator('[data-testid=message][data-media="3"]').last();
+  const clip = clips.nth(before);
   await clip.waitFor();
   const ms = Number(await clip.getByTestId('voice-duration').getAttribute('data-ms'));
   assert.ok(ms >= 1000, `duration ${ms} ms is at least a second`);
@@ -129,7 +133,7 @@ test('a message sent while offline arrives once after the network returns', asyn
 });
 
 test('the page works on a phone-sized screen', async () => {
-  const phone = await userPage(browser, 3, { width: 390, height: 844 });
+  const phone = await userPage(browser, 3, { viewport: { width: 390, height: 844 } });
   await shot(phone, 'phone-list');
   await openChat(phone, 'Demo');
   await bubbleWith(phone, `hi group ${run}`).waitFor();

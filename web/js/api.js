@@ -1,4 +1,7 @@
-// The HTTP side: the hub's JSON API and the upload service, with errors turned into plain words.
+// The HTTP side: the hub's JSON API and the upload service, with errors turned into plain words
+// (translated by their code).
+
+import { has, language, t } from './i18n.js';
 
 /** A failed call: `status` (0 when the server could not be reached), `code`, and a plain message. */
 export class ApiError extends Error {
@@ -9,22 +12,22 @@ export class ApiError extends Error {
   }
 }
 
-const PLAIN = {
-  bad_credentials: 'That username and password do not match.',
-  conflict: 'That username is already taken.',
-  token_expired: 'Your session has expired. Please sign in again.',
-  invalid_token: 'Your session is no longer valid. Please sign in again.',
-  unauthenticated: 'Please sign in first.',
-  unavailable: 'The server is busy right now. Please try again in a moment.',
-  internal: 'Something went wrong on the server. Please try again.',
-  not_found: 'That could not be found.',
-};
+/** Codes whose server message names the problem (which field); shown as given in English. */
+const DETAILED = new Set(['invalid', 'bad_request']);
 
-/** Turns an error body `{error:{code,message}}` into an ApiError worded for people. */
+/**
+ * Turns an error body `{error:{code,message}}` into an ApiError worded for people, in the page's
+ * language: the code picks the catalogue's sentence (`api.<code>`); an unknown code shows the
+ * server's (English) message in English, and the status otherwise.
+ */
 function toError(status, body) {
-  const code = body?.error?.code ?? (status === 413 ? 'too_large' : 'error');
+  const code = body?.error?.code ?? (status === 413 ? 'too_large' : status === 429 ? 'rate_limited' : 'error');
   const given = body?.error?.message;
-  const message = PLAIN[code] ?? (given ? sentence(given) : `The request failed (HTTP ${status}).`);
+  const english = language() === 'en';
+  let message;
+  if (given && english && DETAILED.has(code)) message = sentence(given);
+  else if (has(`api.${code}`)) message = t(`api.${code}`);
+  else message = given && english ? sentence(given) : t('api.failed', { status });
   return new ApiError(status, code, message);
 }
 
@@ -59,7 +62,7 @@ export async function api(path, { method = 'GET', body } = {}) {
   try {
     response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   } catch {
-    throw new ApiError(0, 'offline', 'The server cannot be reached. Check your connection and try again.');
+    throw new ApiError(0, 'offline', t('api.offline'));
   }
   const text = await response.text();
   let data = null;
@@ -97,8 +100,8 @@ export function uploadMedia(uploadUrl, file, onProgress) {
       if (xhr.status === 201 || xhr.status === 200) resolve(data);
       else reject(uploadError(xhr.status, data));
     };
-    xhr.onerror = () => reject(new ApiError(0, 'offline', 'The upload service cannot be reached. Please try again.'));
-    xhr.onabort = () => reject(new ApiError(0, 'aborted', 'The upload was cancelled.'));
+    xhr.onerror = () => reject(new ApiError(0, 'offline', t('api.uploadOffline')));
+    xhr.onabort = () => reject(new ApiError(0, 'aborted', t('api.aborted')));
     const form = new FormData();
     form.append('file', file, file.name || 'upload');
     xhr.send(form);
@@ -107,15 +110,10 @@ export function uploadMedia(uploadUrl, file, onProgress) {
 }
 
 function uploadError(status, body) {
-  const known = {
-    413: 'That file is too large to send.',
-    415: 'That kind of file cannot be sent. Please choose a JPEG, PNG, GIF or WebP image.',
-    422: 'That file could not be read. It may be damaged.',
-  };
-  if (status === 401) return new ApiError(401, 'invalid_token', PLAIN.invalid_token);
-  const error = toError(status, body);
-  if (known[status] && !body?.error?.message) error.message = known[status];
-  return error;
+  if (status === 401) return new ApiError(401, 'invalid_token', t('api.invalid_token'));
+  const byStatus = { 413: 'too_large', 415: 'unsupported_type', 422: 'unprocessable' };
+  if (!body?.error?.code && byStatus[status]) return new ApiError(status, byStatus[status], t(`api.${byStatus[status]}`));
+  return toError(status, body);
 }
 
 /** A URL of the upload service that carries the token, for <img> and <audio>. */

@@ -1,6 +1,7 @@
 // The sign-in and register screen.
 
 import { api } from './api.js';
+import { has, onLanguageChange, t } from './i18n.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -12,22 +13,32 @@ export function signIn({ devLogin, notice } = {}) {
   const form = $('signin-form');
   const error = $('signin-error');
   let registering = false;
-  const setError = (text) => {
+  let errorKey = null;
+  const setError = (text, key = null) => {
+    errorKey = key;
     error.textContent = text ?? '';
     error.hidden = !text;
   };
   setError(notice);
+  const paint = () => {
+    $('nickname-field').hidden = !registering;
+    $('auth-sub').textContent = t(registering ? 'auth.subRegister' : 'auth.subSignIn');
+    $('signin-submit').textContent = t(registering ? 'auth.createAccount' : 'auth.signIn');
+    $('auth-switch-text').textContent = t(registering ? 'auth.haveAccount' : 'auth.newHere');
+    $('register-toggle').textContent = t(registering ? 'auth.signIn' : 'auth.createAnAccount');
+    $('signin-password').autocomplete = registering ? 'new-password' : 'current-password';
+  };
   const mode = (register) => {
     registering = register;
-    $('nickname-field').hidden = !register;
-    $('auth-sub').textContent = register ? 'Create an account to start chatting.' : 'Sign in to keep chatting.';
-    $('signin-submit').textContent = register ? 'Create account' : 'Sign in';
-    $('auth-switch-text').textContent = register ? 'Already have an account?' : 'New here?';
-    $('register-toggle').textContent = register ? 'Sign in' : 'Create an account';
-    $('signin-password').autocomplete = register ? 'new-password' : 'current-password';
+    paint();
     setError('');
   };
   mode(false);
+  onLanguageChange(() => {
+    paint();
+    // A problem found in the page is told again in the new language.
+    if (errorKey) setError(t(errorKey), errorKey);
+  });
   $('register-toggle').onclick = () => mode(!registering);
   $('signin-username').focus();
 
@@ -39,7 +50,7 @@ export function signIn({ devLogin, notice } = {}) {
       const nickname = $('register-nickname').value.trim();
       const problem = check(username, password, registering);
       if (problem) {
-        setError(problem);
+        setError(t(problem), problem);
         return;
       }
       $('signin-submit').disabled = true;
@@ -52,7 +63,7 @@ export function signIn({ devLogin, notice } = {}) {
         $('auth').hidden = true;
         resolve(session);
       } catch (e) {
-        setError(e.message);
+        setError(e.message, has(`api.${e.code}`) ? `api.${e.code}` : null);
       } finally {
         $('signin-submit').disabled = false;
       }
@@ -60,13 +71,13 @@ export function signIn({ devLogin, notice } = {}) {
   });
 }
 
-/** The same rules as the hub, told before the round trip. */
+/** The same rules as the hub, told before the round trip: the catalogue key of the problem, or null. */
 function check(username, password, registering) {
-  if (!username) return 'Please enter your username.';
-  if (!password) return 'Please enter your password.';
+  if (!username) return 'auth.needUsername';
+  if (!password) return 'auth.needPassword';
   if (!registering) return null;
-  if (!/^[a-z0-9_]{3,32}$/.test(username)) return 'A username is 3 to 32 letters, digits or underscores.';
-  if (password.length < 8) return 'Choose a password of at least 8 characters.';
-  if (password.length > 128) return 'A password can have at most 128 characters.';
+  if (!/^[a-z0-9_]{3,32}$/.test(username)) return 'auth.badUsername';
+  if (password.length < 8) return 'auth.shortPassword';
+  if (password.length > 128) return 'auth.longPassword';
   return null;
 }

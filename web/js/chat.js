@@ -3,6 +3,7 @@
 // messages in the outbox and re-sends them with the same cid after a reconnect.
 
 import { api, uploadMedia } from './api.js';
+import { has, t } from './i18n.js';
 import { Outbox } from './outbox.js';
 import { HubSocket } from './socket.js';
 import { bytes, spokenDuration } from './ui.js';
@@ -232,6 +233,7 @@ export class Chat {
     if (msg.cid && msg.userid === this.store.me.id) this.settle(msg.cid);
     const added = this.store.addMessage(msg, { live: true });
     if (added && msg.conv === this.store.activeConv) this.markRead(msg.conv);
+    if (added) this.store.emit('arrived', { msg });
   }
 
   onAck(ack) {
@@ -276,24 +278,14 @@ export class Chat {
       return;
     }
     this.outbox.remove(frame.cid);
-    this.store.updatePending(frame.cid, { state: 'failed', error: this.frameErrorText(frame) });
+    this.store.updatePending(frame.cid, { state: 'failed', error: this.frameErrorText(frame), errorCode: frame.code });
   }
 
+  /** The refusal of a frame in the page's language, by its code (docs/protocol.md, cmd 21). */
   frameErrorText(frame) {
-    switch (frame.code) {
-      case 'too_long':
-        return `Not sent: a message can have at most ${this.config.hub.max_text_chars} characters.`;
-      case 'not_member':
-        return 'Not sent: you are no longer a member of this group.';
-      case 'unknown_user':
-        return 'Not sent: that person no longer has an account.';
-      case 'bad_media':
-        return 'Not sent: the attachment is missing. Please attach it again.';
-      case 'frame_too_large':
-        return 'Not sent: the message is too large.';
-      default:
-        return `Not sent: ${frame.error || frame.code}.`;
-    }
+    const key = `frame.${frame.code}`;
+    if (!has(key)) return t('frame.unknown', { code: frame.code });
+    return t(key, { max: this.config.hub.max_text_chars });
   }
 
   onTyping(frame) {
@@ -313,7 +305,7 @@ export class Chat {
 
   target(conv) {
     const summary = this.store.convs.get(conv);
-    if (!summary) throw new Error('This conversation is not available any more.');
+    if (!summary) throw new Error(t('send.noConversation'));
     return summary.kind === 'group' ? { cmd: 11, dstid: summary.group.id } : { cmd: 10, dstid: summary.peer.id };
   }
 
@@ -347,7 +339,7 @@ export class Chat {
     if (!content) return null;
     const max = this.config.hub.max_text_chars;
     const length = [...content].length;
-    if (length > max) return `This message is ${length} characters long; the limit is ${max}.`;
+    if (length > max) return t('send.tooLong', { length, max });
     this.queue(conv, { media: 1, content });
     return null;
   }
@@ -360,11 +352,11 @@ export class Chat {
   imageProblem(file) {
     const media = this.config.media;
     if (!file.type.startsWith('image/') || (media.image_types?.length && !media.image_types.includes(file.type))) {
-      const names = (media.image_types ?? []).map((t) => t.replace('image/', '').toUpperCase()).join(', ');
-      return `“${file.name || 'That file'}” cannot be sent: only ${names} images are accepted.`;
+      const types = (media.image_types ?? []).map((type) => type.replace('image/', '').toUpperCase()).join(', ');
+      return t('send.imageType', { name: file.name || t('send.thatFile'), types });
     }
     if (file.size > media.image_max_bytes) {
-      return `“${file.name || 'That image'}” is ${bytes(file.size)}; images can be at most ${bytes(media.image_max_bytes)}.`;
+      return t('send.imageTooBig', { name: file.name || t('send.thatImage'), size: bytes(file.size), max: bytes(media.image_max_bytes) });
     }
     return null;
   }
@@ -383,8 +375,8 @@ export class Chat {
   /** Checks a recording against the limits; returns a plain-words problem, or null. */
   voiceProblem(blob, durationMs) {
     const media = this.config.media;
-    if (durationMs < media.voice_min_ms) return `Voice messages must be at least ${spokenDuration(media.voice_min_ms)} long. Record a little longer.`;
-    if (blob.size > media.voice_max_bytes) return `That recording is ${bytes(blob.size)}; voice messages can be at most ${bytes(media.voice_max_bytes)}.`;
+    if (durationMs < media.voice_min_ms) return t('send.voiceShort', { duration: spokenDuration(media.voice_min_ms) });
+    if (blob.size > media.voice_max_bytes) return t('send.voiceTooBig', { size: bytes(blob.size), max: bytes(media.voice_max_bytes) });
     return null;
   }
 

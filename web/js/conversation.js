@@ -3,10 +3,12 @@
 // group member list.
 
 import { bubble, deliveryState, tick } from './bubble.js';
+import { fmt, onLanguageChange, t } from './i18n.js';
 import { atBottom, avatar, dayLabel, h, members, paintAvatar, toast } from './ui.js';
 
 const $ = (id) => document.getElementById(id);
-const NAME_COLORS = ['#4f46e5', '#0284c7', '#059669', '#d97706', '#dc2626', '#db2777', '#7c3aed', '#0d9488'];
+/** Sender names in groups take one of eight colours (app.css .name-0 … .name-7, one set per theme). */
+const NAME_COLOURS = 8;
 
 export class ConversationView {
   /** `onClose()` goes back to the list (narrow screens); `viewer` opens full images. */
@@ -33,8 +35,14 @@ export class ConversationView {
     // Images and stickers change the height when they load: stay at the bottom if we were there.
     this.timeline.addEventListener('load', () => this.pinned && this.scrollToBottom(), true);
     $('back-button').addEventListener('click', () => this.onClose());
-    $('members-button').addEventListener('click', () => this.toggleMembers());
-    $('members-close').addEventListener('click', () => this.toggleMembers(false));
+    $('members-button').addEventListener('click', () => {
+      this.toggleMembers();
+      if (!$('members-panel').hidden) $('members-close').focus();
+    });
+    $('members-close').addEventListener('click', () => {
+      this.toggleMembers(false);
+      $('members-button').focus();
+    });
     $('leave-group').addEventListener('click', () => this.askLeave(true));
     $('leave-cancel').addEventListener('click', () => this.askLeave(false));
     $('leave-group-confirm').addEventListener('click', () => this.leave());
@@ -42,6 +50,25 @@ export class ConversationView {
       if (document.visibilityState === 'visible' && store.activeConv) chat.markRead(store.activeConv);
     });
     window.addEventListener('focus', () => store.activeConv && chat.markRead(store.activeConv));
+    $('members-panel').addEventListener('keydown', (e) => {
+      if (e.key !== 'Escape') return;
+      e.stopPropagation();
+      this.toggleMembers(false);
+      $('members-button').focus();
+    });
+    onLanguageChange(() => this.relabel());
+  }
+
+  /** The language changed: every row and the header are built again. */
+  relabel() {
+    if (!this.store.activeConv) return;
+    this.nodes.clear();
+    this.list.replaceChildren();
+    this.renderHeader();
+    this.renderTimeline();
+    const asking = !$('leave-confirm').hidden;
+    if (!$('members-panel').hidden) this.toggleMembers(true);
+    this.askLeave(asking);
   }
 
   async open(conv) {
@@ -63,7 +90,7 @@ export class ConversationView {
     this.scrollToBottom();
     const tl = this.store.timeline(conv);
     if (!tl.loaded) {
-      this.setHistoryStatus('Loading messages…');
+      this.setHistoryStatus(t('conv.loading'));
       try {
         await this.chat.loadHistory(conv);
       } catch (error) {
@@ -99,11 +126,11 @@ export class ConversationView {
     sub.classList.remove('online-text', 'typing-text');
     if (typers.length) {
       const names = typers.map((id) => this.store.name(id));
-      const text = group ? `${names.join(', ')} ${names.length > 1 ? 'are' : 'is'} typing…` : `${names[0]} is typing…`;
+      const text = t('conv.isTyping', { n: names.length, names: fmt.list.format(group ? names : names.slice(0, 1)) });
       $('typing-text').textContent = text;
       indicator.hidden = false;
       indicator.dataset.users = typers.join(',');
-      sub.textContent = group ? text : 'typing…';
+      sub.textContent = group ? text : t('conv.typing');
       sub.classList.add('typing-text');
     } else {
       indicator.hidden = true;
@@ -112,7 +139,7 @@ export class ConversationView {
         sub.textContent = members(s.group?.member_count);
       } else {
         const online = this.store.connection === 'online' && !!this.store.online.get(s.peer?.id);
-        sub.textContent = online ? 'online' : `@${s.peer?.username ?? ''}`;
+        sub.textContent = online ? t('people.online') : `@${s.peer?.username ?? ''}`;
         if (online) sub.classList.add('online-text');
       }
     }
@@ -154,7 +181,8 @@ export class ConversationView {
       cursor = node.el.nextSibling;
     }
     const tl = this.store.timeline(conv);
-    this.setHistoryStatus(tl.loading ? 'Loading messages…' : tl.loaded && !tl.more ? (items.length ? 'This is the beginning of the conversation.' : 'No messages yet. Say hello! 👋') : '');
+    this.timeline.dataset.loaded = String(tl.loaded && !tl.loading);
+    this.setHistoryStatus(tl.loading ? t('conv.loading') : tl.loaded && !tl.more ? t(items.length ? 'conv.beginning' : 'conv.noMessages') : '');
     if (wasAtBottom || this.stickToBottom) this.scrollToBottom();
     else if (this.anchorOlder) this.timeline.scrollTop = topBefore + (this.timeline.scrollHeight - heightBefore);
   }
@@ -177,12 +205,14 @@ export class ConversationView {
       const state = own ? deliveryState(msg, summary.peer_read_seq ?? 0) : '';
       const showSender = group && !own;
       const name = this.store.name(msg.userid);
+      // A refusal is worded again in the language in use (it may have changed since).
+      if (msg.errorCode) msg.error = this.chat.frameErrorText({ code: msg.errorCode });
       const body = msg.state === 'uploading' ? `u${Math.round((msg.progress ?? 0) * 50)}` : msg.state === 'failed' ? `f${msg.error}` : 'ok';
       const key = msg.cid && own ? `c:${msg.cid}` : `s:${msg.seq}`;
       const ctx = {
-        me, config: this.chat.config, state, showSender, color: NAME_COLORS[msg.userid % NAME_COLORS.length],
+        me, config: this.chat.config, state, showSender, colour: msg.userid % NAME_COLOURS,
         name: (id) => this.store.name(id),
-        onImage: (full, thumb) => this.viewer.open(full, thumb),
+        onImage: (full, thumb, options) => this.viewer.open(full, thumb, options),
         onRetry: (cid) => this.chat.retry(cid),
         onDiscard: (cid) => this.chat.discard(cid),
       };
@@ -234,12 +264,13 @@ export class ConversationView {
     const panel = $('members-panel');
     const visible = show ?? panel.hidden;
     panel.hidden = !visible;
+    $('members-button').setAttribute('aria-expanded', String(visible));
     this.askLeave(false);
     if (!visible) return;
     const s = this.store.convs.get(this.store.activeConv);
     if (!s?.group) return;
     const list = $('member-list');
-    list.replaceChildren(h('li', { class: 'muted empty-row' }, 'Loading…'));
+    list.replaceChildren(h('li', { class: 'muted empty-row' }, t('members.loading')));
     try {
       const members = await this.chat.members(s.group.id);
       list.replaceChildren(...members.map((m) => {
@@ -248,8 +279,8 @@ export class ConversationView {
         const name = m.user.nickname || m.user.username;
         return h('li', { testid: 'member-item', dataset: { user: String(m.user.id), online: String(online) } },
           avatar(name, m.user.id, { online }),
-          h('div', { class: 'grow' }, h('strong', {}, me ? `${name} (you)` : name),
-            h('div', { class: 'preview' }, `@${m.user.username}${m.user.id === s.group.owner_id ? ' · owner' : ''}`)));
+          h('div', { class: 'grow' }, h('strong', {}, me ? t('members.you', { name }) : name),
+            h('div', { class: 'preview' }, m.user.id === s.group.owner_id ? t('members.owner', { username: m.user.username }) : `@${m.user.username}`)));
       }));
     } catch (error) {
       list.replaceChildren(h('li', { class: 'muted empty-row' }, error.message));
@@ -259,7 +290,7 @@ export class ConversationView {
   /** Shows (or hides) the in-page question before leaving a group. */
   askLeave(show) {
     const s = this.store.convs.get(this.store.activeConv);
-    $('leave-question').textContent = s?.group ? `Leave “${s.group.name}”? You will stop receiving its messages.` : '';
+    $('leave-question').textContent = s?.group ? t('members.leaveQuestion', { name: s.group.name }) : '';
     $('leave-confirm').hidden = !show;
     $('leave-group').hidden = show;
   }
@@ -270,7 +301,7 @@ export class ConversationView {
     this.askLeave(false);
     try {
       await this.chat.leaveGroup(s.group);
-      toast(`You left ${s.group.name}.`, 'info');
+      toast(t('members.left', { name: s.group.name }), 'info');
       this.close();
       this.onClose();
     } catch (error) {

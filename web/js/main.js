@@ -1,12 +1,18 @@
-// The page's start: reads the configuration, signs in (saved session, `?id=N` in development
-// mode, or the form), then builds the views around the store and the chat service.
+// The page's start: applies the theme and the language, reads the configuration, signs in (saved
+// session, `?id=N` in development mode, or the form), then builds the views around the store and
+// the chat service.
 
+import './theme.js';
 import { api, onUnauthorized, setToken } from './api.js';
 import { signIn } from './auth.js';
 import { Chat } from './chat.js';
 import { Composer } from './composer.js';
 import { ConversationView } from './conversation.js';
+import { Drafts } from './drafts.js';
+import { onLanguageChange, t, translatePage } from './i18n.js';
+import { Notifier } from './notify.js';
 import { clearSession, loadSession, saveSession } from './session.js';
+import { authPreferences, Settings } from './settings.js';
 import { Sidebar } from './sidebar.js';
 import { Store } from './store.js';
 import { paintAvatar, toast } from './ui.js';
@@ -15,9 +21,10 @@ import { ImageViewer } from './viewer.js';
 const $ = (id) => document.getElementById(id);
 const NOTICE_KEY = 'natter.notice';
 
+translatePage();
 boot().catch((error) => {
   $('splash').hidden = true;
-  toast(error.message || 'The page could not start. Please reload.');
+  toast(error.message || t('page.cannotStart'));
 });
 
 async function boot() {
@@ -31,7 +38,7 @@ async function boot() {
       session = await api('/api/v1/dev/login', { method: 'POST', body: { id: Number(devId) } });
       saveSession(session, { demo: true });
     } catch (error) {
-      notice = `Demo sign-in as user ${devId} failed: ${error.message}`;
+      notice = t('page.demoFailed', { id: devId, error: error.message });
     }
   } else {
     session = await resume(loadSession(), (text) => {
@@ -40,6 +47,7 @@ async function boot() {
   }
   $('splash').hidden = true;
   if (!session) {
+    authPreferences();
     session = await signIn({ devLogin: config.dev_login, notice });
     saveSession(session);
   }
@@ -53,7 +61,7 @@ async function loadConfig() {
     try {
       return await api('/api/v1/config');
     } catch (error) {
-      if (attempt === 0) toast(`${error.message} Retrying…`);
+      if (attempt === 0) toast(t('page.retrying', { error: error.message }));
       await new Promise((resolve) => setTimeout(resolve, Math.min(10000, 1000 * 2 ** attempt)));
     }
   }
@@ -85,6 +93,7 @@ function signOut(notice) {
 async function startApp(config, session) {
   const store = new Store(session.user);
   const chat = new Chat(store, config, session.token);
+  const drafts = new Drafts(session.user.id);
   const viewer = new ImageViewer();
   const narrow = window.matchMedia('(max-width: 760px)');
   const conversation = new ConversationView(store, chat, {
@@ -94,16 +103,26 @@ async function startApp(config, session) {
       history.replaceState(null, '', location.pathname + location.search);
     },
   });
-  const composer = new Composer(store, chat);
+  let notifier = null;
+  /** Focus on the open conversation's row in the list (Escape in the composer). */
+  const backToList = () => {
+    if (narrow.matches) conversation.onClose();
+    const row = document.querySelector(`#conv-list [data-row="${store.activeConv}"]`) ?? document.querySelector('#conv-list [data-row]');
+    row?.focus();
+  };
+  const composer = new Composer(store, chat, { drafts, onSent: () => notifier.offer(), onLeave: backToList });
   const open = async (conv) => {
     const previous = store.activeConv;
     document.body.classList.add('in-conv');
     history.replaceState(null, '', `${location.pathname}${location.search}#conv=${conv}`);
     const opening = conversation.open(conv);
     if (previous !== conv) composer.switchTo(previous);
+    composer.focus();
     await opening;
   };
-  new Sidebar(store, chat, { onOpen: open });
+  new Sidebar(store, chat, { onOpen: open, drafts });
+  notifier = new Notifier(store, { onOpen: (conv) => store.convs.has(conv) && open(conv) });
+  new Settings(notifier);
 
   onUnauthorized((error) => {
     chat.stop();
@@ -112,6 +131,7 @@ async function startApp(config, session) {
   $('signout-button').addEventListener('click', () => {
     chat.stop();
     chat.outbox.clear();
+    drafts.clear();
     signOut();
   });
   $('offline-retry').addEventListener('click', () => chat.reconnectNow());
@@ -140,30 +160,30 @@ function showMe(user) {
 function watchConnection(store) {
   let wasOnline = false;
   let countdown;
+  const paint = () => {
+    const state = store.connection;
+    $('me-status-text').textContent = t({ online: 'conn.online', connecting: 'conn.connecting' }[state] ?? 'conn.offline');
+    const seconds = Math.max(0, Math.ceil(((store.retryAt ?? 0) - Date.now()) / 1000));
+    $('offline-text').textContent = state === 'connecting' || !seconds
+      ? t('conn.reconnecting')
+      : t('conn.reconnectingIn', { n: seconds });
+  };
+  onLanguageChange(paint);
   store.on('connection', ({ state }) => {
     clearInterval(countdown);
     const banner = $('offline-banner');
-    const status = $('me-status');
-    status.dataset.state = state;
+    $('me-status').dataset.state = state;
+    paint();
     if (state === 'online') {
       wasOnline = true;
       banner.hidden = true;
       document.body.classList.remove('offline');
-      $('me-status-text').textContent = 'Online';
       return;
     }
-    $('me-status-text').textContent = state === 'connecting' ? 'Connecting…' : 'Offline';
     if (!wasOnline && state === 'connecting') return;
     banner.hidden = false;
     banner.dataset.state = state;
     document.body.classList.add('offline');
-    const paint = () => {
-      const seconds = Math.max(0, Math.ceil(((store.retryAt ?? 0) - Date.now()) / 1000));
-      $('offline-text').textContent = state === 'connecting' || !seconds
-        ? 'Offline — reconnecting…'
-        : `Offline — reconnecting in ${seconds} s`;
-    };
-    paint();
     if (state === 'offline') countdown = setInterval(paint, 500);
   });
 }

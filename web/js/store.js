@@ -3,7 +3,10 @@
 // Views read it and listen to its events; the chat service (chat.js) changes it.
 //
 // Events: 'convs' (the list changed), 'messages' {conv}, 'header' {conv} (typing, presence),
-// 'people' (contacts, groups, presence), 'connection' {state}.
+// 'people' (contacts, groups, presence), 'connection' {state}, 'arrived' {msg} (a new message
+// from the hub, for notifications).
+
+import { t } from './i18n.js';
 
 export class Store extends EventTarget {
   constructor(me) {
@@ -41,7 +44,7 @@ export class Store extends EventTarget {
 
   name(userId) {
     const user = this.users.get(userId);
-    return user ? user.nickname || user.username : `User ${userId}`;
+    return user ? user.nickname || user.username : t('people.unknown', { id: userId });
   }
 
   setContacts(list) {
@@ -100,8 +103,8 @@ export class Store extends EventTarget {
 
   convTitle(summary) {
     if (!summary) return '';
-    if (summary.kind === 'group') return summary.group?.name ?? 'Group';
-    return summary.peer ? summary.peer.nickname || summary.peer.username : 'Conversation';
+    if (summary.kind === 'group') return summary.group?.name ?? t('groups.fallbackName');
+    return summary.peer ? summary.peer.nickname || summary.peer.username : t('people.conversation');
   }
 
   /** The conversation of a direct peer or a group, if known. */

@@ -1,4 +1,7 @@
-// Small DOM and formatting helpers shared by every view: element building, avatars, times, toasts.
+// Small DOM and formatting helpers shared by every view: element building, avatars, times (Intl, in
+// the page's language), toasts.
+
+import { capitalise, fmt, t } from './i18n.js';
 
 /**
  * Builds an element: h('li', {class: 'x', dataset: {conv: 1}, onclick: fn}, child, 'text').
@@ -49,7 +52,8 @@ export const ICONS = {
   close: 'M6 6l12 12M18 6 6 18',
 };
 
-const PALETTE = ['#6366f1', '#0ea5e9', '#10b981', '#f59e0b', '#ef4444', '#ec4899', '#8b5cf6', '#14b8a6'];
+/** Avatar colours: dark enough for white initials in both themes (WCAG AA). */
+const PALETTE = ['#4f46e5', '#0369a1', '#047857', '#b45309', '#b91c1c', '#be185d', '#6d28d9', '#0f766e'];
 
 /** The initials of a name ("Alice Smith" → "AS"). */
 export function initials(name) {
@@ -82,14 +86,9 @@ function hashCode(text) {
   return hash;
 }
 
-const timeFmt = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
-const weekdayFmt = new Intl.DateTimeFormat(undefined, { weekday: 'short' });
-const dateFmt = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'short' });
-const dayFmt = new Intl.DateTimeFormat(undefined, { weekday: 'long', day: 'numeric', month: 'long' });
-
 /** Clock time of a timestamp (ms). */
 export function clock(ts) {
-  return timeFmt.format(new Date(ts));
+  return fmt.time.format(new Date(ts));
 }
 
 /** A short time for lists: "14:05" today, "Mon" this week, "3 Nov" before. */
@@ -97,19 +96,19 @@ export function shortTime(ts) {
   if (!ts) return '';
   const date = new Date(ts);
   const now = new Date();
-  if (date.toDateString() === now.toDateString()) return timeFmt.format(date);
-  if (now - date < 6 * 86400000) return weekdayFmt.format(date);
-  return dateFmt.format(date);
+  if (date.toDateString() === now.toDateString()) return fmt.time.format(date);
+  if (now - date < 6 * 86400000) return fmt.weekday.format(date);
+  return fmt.date.format(date);
 }
 
-/** A day heading: "Today", "Yesterday", or the date. */
+/** A day heading: "Today", "Yesterday" (Intl's relative words), or the date. */
 export function dayLabel(ts) {
   const date = new Date(ts);
   const today = new Date();
   const yesterday = new Date(Date.now() - 86400000);
-  if (date.toDateString() === today.toDateString()) return 'Today';
-  if (date.toDateString() === yesterday.toDateString()) return 'Yesterday';
-  return dayFmt.format(date);
+  if (date.toDateString() === today.toDateString()) return capitalise(fmt.relativeDay.format(0, 'day'));
+  if (date.toDateString() === yesterday.toDateString()) return capitalise(fmt.relativeDay.format(-1, 'day'));
+  return (date.getFullYear() === today.getFullYear() ? fmt.day : fmt.dayWithYear).format(date);
 }
 
 /** "1:05" from milliseconds. */
@@ -120,26 +119,27 @@ export function duration(ms) {
 
 /** "1 member", "3 members". */
 export function members(count) {
-  return count === undefined || count === null ? '' : `${count} member${count === 1 ? '' : 's'}`;
+  return count === undefined || count === null ? '' : t('groups.members', { n: count });
 }
 
 /** A length of time in words: "1 second", "90 seconds", "5 minutes". */
 export function spokenDuration(ms) {
   const seconds = Math.round(ms / 1000);
-  if (seconds >= 120 && seconds % 60 === 0) return `${seconds / 60} minutes`;
-  return `${seconds} second${seconds === 1 ? '' : 's'}`;
+  if (seconds >= 120 && seconds % 60 === 0) return t('time.minutes', { n: seconds / 60 });
+  return t('time.seconds', { n: seconds });
 }
 
 /** "2.5 MB" from bytes. */
 export function bytes(n) {
-  if (n >= 1024 * 1024) return `${(n / 1024 / 1024).toFixed(n % (1024 * 1024) ? 1 : 0)} MB`;
-  if (n >= 1024) return `${Math.round(n / 1024)} KB`;
-  return `${n} bytes`;
+  if (n >= 1024 * 1024) return fmt.megabytes.format(n / 1024 / 1024);
+  if (n >= 1024) return fmt.kilobytes.format(Math.round(n / 1024));
+  return fmt.bytes.format(n);
 }
 
 /** Shows a short message at the bottom of the page; `kind` is 'error' or 'info'. */
 export function toast(message, kind = 'error') {
-  const box = document.getElementById('toasts');
+  // An open modal dialog covers the page: show it there instead.
+  const box = document.querySelector('dialog[open] .toasts') ?? document.getElementById('toasts');
   const item = h('div', { class: `toast ${kind}`, testid: kind === 'error' ? 'error-toast' : 'info-toast', role: 'alert' }, message);
   box.append(item);
   setTimeout(() => item.classList.add('leaving'), 4500);

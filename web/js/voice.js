@@ -1,6 +1,8 @@
 // Voice: recording with MediaRecorder (with a live level meter for the waveform) and the player
-// drawn in the timeline (play/pause, waveform bars that fill as it plays, duration).
+// drawn in the timeline (play/pause, waveform bars that fill as it plays and seek on a click or
+// the arrow keys, duration, speed 1×, 1.5×, 2×).
 
+import { fmt, t } from './i18n.js';
 import { h, icon, ICONS, duration } from './ui.js';
 
 export const WAVEFORM_BARS = 48;
@@ -15,9 +17,9 @@ function pickMime(accepted) {
 
 /** Explains a getUserMedia failure in plain words. */
 function micError(error) {
-  if (error?.name === 'NotAllowedError') return 'Microphone access was refused. Allow it in the browser to record voice messages.';
-  if (error?.name === 'NotFoundError') return 'No microphone was found.';
-  return 'The microphone could not be started.';
+  if (error?.name === 'NotAllowedError') return t('voice.micRefused');
+  if (error?.name === 'NotFoundError') return t('voice.noMic');
+  return t('voice.micFailed');
 }
 
 /** Records one clip; `onTick(ms)` reports the elapsed time; stops by itself at `maxMs`. */
@@ -35,9 +37,9 @@ export class VoiceRecorder {
   }
 
   async start() {
-    if (!VoiceRecorder.supported()) throw new Error('This browser cannot record audio.');
+    if (!VoiceRecorder.supported()) throw new Error(t('voice.noRecording'));
     const mime = pickMime(this.acceptedTypes);
-    if (mime === null) throw new Error('This browser cannot record audio.');
+    if (mime === null) throw new Error(t('voice.noRecording'));
     try {
       // A voice note is recorded as spoken: no call-style noise suppression eating quiet syllables.
       this.stream = await navigator.mediaDevices.getUserMedia({ audio: { echoCancellation: false, noiseSuppression: false, autoGainControl: true } });
@@ -130,54 +132,126 @@ export function parseMemo(memo) {
   }
 }
 
+/** The playback speeds offered, in turn; a new player starts at the one chosen last. */
+const RATES = [1, 1.5, 2];
+const RATE_KEY = 'natter.voice.rate';
+const SEEK_STEP_S = 1;
+const SEEK_PAGE_S = 5;
 let playing = null;
 
-/** A voice player: play/pause, waveform bars that fill while playing, and the duration. */
+function savedRate() {
+  const rate = Number(localStorage.getItem(RATE_KEY));
+  return RATES.includes(rate) ? rate : 1;
+}
+
+function rateLabel(rate) {
+  return `${fmt.number.format(rate)}×`;
+}
+
+/**
+ * A voice player: play/pause, a waveform that fills while playing and is a slider (click a bar,
+ * or Left/Right, PageUp/PageDown, Home/End) to seek, the position, and a speed button.
+ */
 export function voicePlayer({ src, durationMs, waveform, disabled = false }) {
   const bars = resample(waveform?.length ? waveform : [], WAVEFORM_BARS);
   const peak = Math.max(1, ...bars);
   const barEls = bars.map((v) => h('i', { style: { height: `${Math.max(12, Math.round((v / peak) * 100))}%` } }));
-  const wave = h('span', { class: 'wave', testid: 'voice-wave' }, barEls);
+  const totalS = () => (durationMs / 1000) || (Number.isFinite(audio.duration) ? audio.duration : 0) || 1;
+  const wave = h('span', {
+    class: 'wave', testid: 'voice-wave', role: 'slider', tabindex: disabled ? '-1' : '0', 'aria-label': t('voice.seek'),
+    'aria-valuemin': '0', 'aria-valuemax': String(Math.round(durationMs / 1000)), 'aria-valuenow': '0',
+    'aria-disabled': disabled ? 'true' : null,
+  }, barEls);
   const label = h('span', { class: 'voice-duration', testid: 'voice-duration', dataset: { ms: String(Math.round(durationMs)) } }, duration(durationMs));
-  const button = h('button', { type: 'button', class: 'play', testid: 'voice-play', 'aria-label': 'Play voice message', disabled }, icon(ICONS.play));
+  const button = h('button', { type: 'button', class: 'play', testid: 'voice-play', 'aria-label': t('voice.play'), disabled }, icon(ICONS.play));
+  const speed = h('button', { type: 'button', class: 'speed', testid: 'voice-speed', disabled }, rateLabel(savedRate()));
   const audio = h('audio', { preload: 'none', testid: 'voice-audio', src: src || null });
-  const root = h('div', { class: 'voice', dataset: { playing: 'false' } }, button, wave, label, audio);
+  const root = h('div', { class: 'voice', dataset: { playing: 'false' } }, button, wave, label, speed, audio);
   let wired = false;
 
-  const paint = (fraction) => {
+  const paint = (seconds) => {
+    const fraction = Math.min(1, Math.max(0, seconds / totalS()));
     const lit = Math.round(fraction * barEls.length);
     barEls.forEach((bar, i) => bar.classList.toggle('lit', i < lit));
+    wave.setAttribute('aria-valuenow', String(Math.round(seconds)));
+    wave.setAttribute('aria-valuetext', t('voice.position', { position: duration(seconds * 1000), duration: duration(durationMs) }));
   };
   const setPlaying = (on) => {
     root.dataset.playing = String(on);
     button.replaceChildren(icon(on ? ICONS.pause : ICONS.play));
-    button.setAttribute('aria-label', on ? 'Pause voice message' : 'Play voice message');
+    button.setAttribute('aria-label', t(on ? 'voice.pause' : 'voice.play'));
+  };
+  const paintRate = () => {
+    speed.textContent = rateLabel(audio.playbackRate);
+    speed.setAttribute('aria-label', t('voice.speed', { rate: rateLabel(audio.playbackRate) }));
   };
   const stop = () => {
-    audio?.pause();
+    audio.pause();
     setPlaying(false);
   };
-
-  button.addEventListener('click', () => {
-    if (!wired) {
-      wired = true;
-      audio.addEventListener('timeupdate', () => {
-        const total = durationMs / 1000 || audio.duration || 1;
-        paint(Math.min(1, audio.currentTime / total));
-        label.textContent = duration(audio.currentTime * 1000);
-      });
-      audio.addEventListener('ended', () => {
-        setPlaying(false);
-        paint(0);
-        label.textContent = duration(durationMs);
-        if (playing?.stop === stop) playing = null;
-      });
-      audio.addEventListener('error', () => {
-        setPlaying(false);
-        root.classList.add('broken');
-        label.textContent = 'Cannot play';
+  const wire = () => {
+    if (wired) return;
+    wired = true;
+    audio.preload = 'auto';
+    audio.addEventListener('timeupdate', () => {
+      paint(audio.currentTime);
+      label.textContent = duration(audio.currentTime * 1000);
+    });
+    audio.addEventListener('ended', () => {
+      setPlaying(false);
+      paint(0);
+      label.textContent = duration(durationMs);
+      if (playing?.stop === stop) playing = null;
+    });
+    audio.addEventListener('error', () => {
+      setPlaying(false);
+      root.classList.add('broken');
+      label.textContent = t('voice.cannotPlay');
+    });
+  };
+  /** Moves to `seconds` (clamped); loads the clip first when it has not been loaded. */
+  const seek = async (seconds) => {
+    if (disabled) return;
+    wire();
+    const target = Math.min(Math.max(0, seconds), Math.max(0, totalS() - 0.05));
+    paint(target);
+    label.textContent = duration(target * 1000);
+    if (audio.readyState === 0) {
+      audio.load();
+      await new Promise((resolve) => {
+        audio.addEventListener('loadedmetadata', resolve, { once: true });
+        audio.addEventListener('error', resolve, { once: true });
       });
     }
+    audio.currentTime = target;
+  };
+
+  audio.playbackRate = savedRate();
+  audio.defaultPlaybackRate = audio.playbackRate;
+  paintRate();
+  speed.addEventListener('click', () => {
+    const next = RATES[(RATES.indexOf(audio.playbackRate) + 1) % RATES.length] ?? 1;
+    audio.playbackRate = next;
+    audio.defaultPlaybackRate = next;
+    localStorage.setItem(RATE_KEY, String(next));
+    paintRate();
+  });
+  wave.addEventListener('click', (e) => {
+    const rect = wave.getBoundingClientRect();
+    seek(((e.clientX - rect.left) / rect.width) * totalS());
+  });
+  wave.addEventListener('keydown', (e) => {
+    const now = wired ? audio.currentTime : 0;
+    const moves = { ArrowRight: SEEK_STEP_S, ArrowUp: SEEK_STEP_S, ArrowLeft: -SEEK_STEP_S, ArrowDown: -SEEK_STEP_S, PageUp: SEEK_PAGE_S, PageDown: -SEEK_PAGE_S };
+    if (e.key in moves) seek(now + moves[e.key]);
+    else if (e.key === 'Home') seek(0);
+    else if (e.key === 'End') seek(totalS());
+    else if (e.key === ' ' || e.key === 'Enter') button.click();
+    else return;
+    e.preventDefault();
+  });
+  button.addEventListener('click', () => {
+    wire();
     if (audio.paused) {
       if (playing && playing.stop !== stop) playing.stop();
       playing = { stop };
@@ -187,5 +261,6 @@ export function voicePlayer({ src, durationMs, waveform, disabled = false }) {
       stop();
     }
   });
+  paint(0);
   return root;
 }
