@@ -4,21 +4,15 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::helpers::{WsClient, clustered, spawn_app_with, unthrottled};
+use crate::{
+    helpers::{WsClient, clustered, spawn_app_with, unthrottled},
+    realtime::{ack_of, is_cmd, text},
+};
 
 const WAIT: Duration = Duration::from_secs(10);
 
-fn is_cmd(v: &Value, cmd: i64) -> bool {
-    v["cmd"].as_i64() == Some(cmd)
-}
-
 async fn acked(ws: &mut WsClient, cid: &str) -> Value {
-    let v = ws
-        .recv_until(
-            |v| (is_cmd(v, 20) || is_cmd(v, 21)) && v["cid"] == cid,
-            WAIT,
-        )
-        .await;
+    let v = ack_of(ws, cid).await;
     assert!(is_cmd(&v, 20), "expected an ack of {cid}, got {v}");
     v
 }
@@ -34,11 +28,9 @@ async fn a_direct_message_reaches_every_connection_on_the_other_node_once() {
     let mut bob_tab1 = b.ws(&bob_token).await;
     let mut bob_tab2 = b.ws(&bob_token).await;
 
-    for (i, text) in ["one", "two", "three"].into_iter().enumerate() {
+    for (i, content) in ["one", "two", "three"].into_iter().enumerate() {
         let cid = format!("c{i}");
-        alice_on_a
-            .send_json(json!({"cmd": 10, "dstid": bob.id, "cid": cid, "content": text}))
-            .await;
+        alice_on_a.send_json(text(bob.id, &cid, content)).await;
         assert_eq!(acked(&mut alice_on_a, &cid).await["seq"], i + 1);
     }
     for ws in [&mut bob_tab1, &mut bob_tab2, &mut alice_on_b] {
@@ -78,12 +70,7 @@ async fn group_messages_joins_and_presence_cross_nodes() {
         attempt += 1;
         let cid = format!("from-b-{attempt}");
         member_on_b.send_json(to_group(&cid)).await;
-        let answer = member_on_b
-            .recv_until(
-                |v| (is_cmd(v, 20) || is_cmd(v, 21)) && v["cid"] == cid,
-                WAIT,
-            )
-            .await;
+        let answer = ack_of(&mut member_on_b, &cid).await;
         if is_cmd(&answer, 20) {
             break;
         }

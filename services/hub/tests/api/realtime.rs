@@ -8,15 +8,16 @@ use crate::helpers::{TestApp, WsClient, metric_value, spawn_app, spawn_app_with,
 
 const WAIT: Duration = Duration::from_secs(10);
 
-fn text(dstid: i64, cid: &str, content: &str) -> Value {
+pub(crate) fn text(dstid: i64, cid: &str, content: &str) -> Value {
     json!({"cmd": 10, "dstid": dstid, "media": 1, "cid": cid, "content": content})
 }
 
-fn is_cmd(v: &Value, cmd: i64) -> bool {
+pub(crate) fn is_cmd(v: &Value, cmd: i64) -> bool {
     v["cmd"].as_i64() == Some(cmd)
 }
 
-async fn ack_of(ws: &mut WsClient, cid: &str) -> Value {
+/// The ack (cmd 20) or refusal (cmd 21) of the frame with this `cid`.
+pub(crate) async fn ack_of(ws: &mut WsClient, cid: &str) -> Value {
     ws.recv_until(
         |v| (is_cmd(v, 20) || is_cmd(v, 21)) && v["cid"] == cid,
         WAIT,
