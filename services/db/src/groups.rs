@@ -1,6 +1,6 @@
 //! Groups and their members.
 
-use deadpool_postgres::GenericClient;
+use deadpool_postgres::{GenericClient, Transaction};
 use natter_protocol::{Group, User};
 use tokio_postgres::Row;
 
@@ -32,6 +32,13 @@ pub async fn create(
     name: &str,
 ) -> DbResult<Group> {
     let tx = client.transaction().await?;
+    let group = create_in(&tx, owner, name).await?;
+    tx.commit().await?;
+    Ok(group)
+}
+
+/// [`create`] inside a transaction the caller commits.
+pub async fn create_in(tx: &Transaction<'_>, owner: i64, name: &str) -> DbResult<Group> {
     let id: i64 = tx
         .query_one(
             "insert into groups (name, owner_id) values ($1, $2) returning id",
@@ -44,8 +51,7 @@ pub async fn create(
         &[&id, &owner],
     )
     .await?;
-    let conv = conversations::of_group(&tx, id).await?;
-    tx.commit().await?;
+    let conv = conversations::of_group(tx, id).await?;
     Ok(Group {
         id,
         name: name.to_owned(),

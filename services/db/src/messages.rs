@@ -137,37 +137,50 @@ pub async fn find_by_cids(
     Ok(rows.iter().map(from_row).collect())
 }
 
-/// Everything after each cursor in every conversation of `user`, at most `page` per conversation
-/// (one more is fetched to tell whether more remain), ordered by conversation then seq.
-pub async fn catch_up(
+/// What a catch-up of `user` has to replay: each of their conversations (direct ones and those of
+/// their groups) with a message after its cursor (a conversation missing from `cursors` counts
+/// from 0), as `(conv, cursor)`, ordered by conversation. One index probe per conversation.
+pub async fn catch_up_plan(
     client: &impl GenericClient,
     user: i64,
     cursors: &HashMap<i64, i64>,
-    page: i64,
-) -> DbResult<Vec<ChatMessage>> {
+) -> DbResult<Vec<(i64, i64)>> {
     let (convs, seqs): (Vec<i64>, Vec<i64>) = cursors.iter().map(|(c, s)| (*c, *s)).unzip();
-    let sql = format!(
-        "with mine as (
-             select id from conversations where kind = 1 and (user_lo = $1 or user_hi = $1)
-             union all
-             select c.id from conversations c
-             join group_members g on g.group_id = c.group_id and g.user_id = $1
-             where c.kind = 2
-         ),
-         wanted as (
-             select mine.id, coalesce(k.seq, 0) as after from mine
-             left join unnest($2::bigint[], $3::bigint[]) as k(conv, seq) on k.conv = mine.id
-         )
-         select {COLUMNS} from wanted
-         cross join lateral (
-             select * from messages where conv_id = wanted.id and seq > wanted.after
-             order by seq limit $4
-         ) m
-         order by m.conv_id, m.seq"
-    );
     let rows = client
-        .query(&sql, &[&user, &convs, &seqs, &(page + 1)])
+        .query(
+            "with mine as (
+                 select id from conversations where kind = 1 and (user_lo = $1 or user_hi = $1)
+                 union all
+                 select c.id from conversations c
+                 join group_members g on g.group_id = c.group_id and g.user_id = $1
+                 where c.kind = 2
+             ),
+             wanted as (
+                 select mine.id, coalesce(k.seq, 0) as after from mine
+                 left join unnest($2::bigint[], $3::bigint[]) as k(conv, seq) on k.conv = mine.id
+             )
+             select wanted.id, wanted.after from wanted
+             where exists (select 1 from messages m where m.conv_id = wanted.id and m.seq > wanted.after)
+             order by wanted.id",
+            &[&user, &convs, &seqs],
+        )
         .await?;
+    Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+}
+
+/// Up to `limit` messages of `conv` after seq `after`, oldest first.
+pub async fn after(
+    client: &impl GenericClient,
+    conv: i64,
+    after: i64,
+    limit: i64,
+) -> DbResult<Vec<ChatMessage>> {
+    let sql = format!(
+        "select {COLUMNS} from messages m where m.conv_id = $1 and m.seq > $2 order by m.seq limit $3"
+    );
+    // Cached: a catch-up runs it once per conversation (and chunk) it replays.
+    let statement = client.prepare_cached(&sql).await?;
+    let rows = client.query(&statement, &[&conv, &after, &limit]).await?;
     Ok(rows.iter().map(from_row).collect())
 }
 

@@ -73,9 +73,33 @@ pub struct Config {
     /// Most messages one catch-up (cmd 30) replays per conversation.
     #[arg(long, env = "HUB_CATCH_UP_PAGE", default_value_t = HubLimits::default().catch_up_page)]
     pub catch_up_page: u32,
+    /// Most messages one catch-up replays in all (the rest is listed in `more`).
+    #[arg(long, env = "HUB_CATCH_UP_MAX_ROWS", default_value_t = 2000)]
+    pub catch_up_max_rows: u32,
+    /// Most bytes of frames one catch-up replays in all (the rest is listed in `more`).
+    #[arg(long, env = "HUB_CATCH_UP_MAX_BYTES", default_value_t = 1024 * 1024)]
+    pub catch_up_max_bytes: usize,
     /// Frames queued for one connection before it counts as too slow and is disconnected.
     #[arg(long, env = "HUB_OUTBOUND_QUEUE", default_value_t = 1024)]
     pub outbound_queue: usize,
+    /// Bytes queued for one connection before it counts as too slow and is disconnected.
+    #[arg(long, env = "HUB_OUTBOUND_QUEUE_BYTES", default_value_t = 1024 * 1024)]
+    pub outbound_queue_bytes: usize,
+    /// Seconds a socket may take no data (its client does not read) before it is disconnected.
+    #[arg(long, env = "HUB_WRITE_TIMEOUT_SECS", default_value_t = 20)]
+    pub write_timeout_secs: u64,
+    /// Most groups a user may create or join.
+    #[arg(long, env = "HUB_MAX_GROUPS_PER_USER", default_value_t = 500)]
+    pub max_groups_per_user: u32,
+    /// NATS server of a cluster of hubs (`nats://host:4222`); unset: one hub, no broker.
+    #[arg(long, env = "NATS_URL")]
+    pub nats_url: Option<String>,
+    /// Prefix of this cluster's NATS subjects (clusters sharing a NATS server need their own).
+    #[arg(long, env = "NATS_SUBJECT_PREFIX", default_value = "natter")]
+    pub nats_subject_prefix: String,
+    /// Name of this hub node in a cluster; unset: a random one at start.
+    #[arg(long, env = "HUB_NODE_ID")]
+    pub node_id: Option<String>,
     /// Most messages written by one group commit.
     #[arg(long, env = "HUB_COMMIT_BATCH_MAX", default_value_t = 2048)]
     pub commit_batch_max: usize,

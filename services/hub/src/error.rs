@@ -37,6 +37,9 @@ pub enum ApiError {
     /// 422: well-formed but invalid values.
     #[error("{0}")]
     Invalid(String),
+    /// 409: a per-user limit is reached; `code` names it (`too_many_groups`).
+    #[error("{message}")]
+    Limit { code: &'static str, message: String },
     /// 429: too many attempts (sign-in) from this address or for this username.
     #[error("too many attempts; try again in {} s", retry_after.as_secs().max(1))]
     Throttled { retry_after: Duration },
@@ -66,6 +69,7 @@ impl HttpError for ApiError {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Limit { .. } => StatusCode::CONFLICT,
             Self::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Refused(refusal) => refusal.status(),
             Self::Unavailable | Self::DependencyDown(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -82,6 +86,7 @@ impl HttpError for ApiError {
             Self::NotFound(_) => "not_found",
             Self::Conflict(_) => "conflict",
             Self::Invalid(_) => "invalid",
+            Self::Limit { code, .. } => code,
             Self::Throttled { .. } => "rate_limited",
             Self::Refused(refusal) => refusal.code(),
             Self::Unavailable | Self::DependencyDown(_) => "unavailable",

@@ -45,7 +45,7 @@ impl Application {
         let config = Arc::new(config);
         let guards = Guards::new(&config, total_connections(&config));
         tracing::info!(caps = ?guards.caps(), "connection caps");
-        let realtime = Realtime::start(pool.clone(), config.clone());
+        let realtime = Realtime::start(pool.clone(), config.clone()).await?;
         let readiness = api::readiness(&pool);
         let state = AppState {
             keys,

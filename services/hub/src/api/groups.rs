@@ -4,7 +4,10 @@
 
 use axum::{Json, Router, extract::State, http::StatusCode, routing::get, routing::post};
 use natter_common::AuthUser;
-use natter_db::groups;
+use natter_db::{
+    groups,
+    memberships::{self, Joined, TooManyGroups},
+};
 use natter_protocol::{CreateGroupRequest, Group, Member};
 
 use super::search::{SEARCH_LIMIT, SearchQuery};
@@ -36,9 +39,19 @@ async fn create(
         ));
     }
     let mut client = state.pool.get().await?;
-    let group = groups::create(&mut client, me.id(), name).await?;
+    let max = i64::from(state.config.max_groups_per_user);
+    let group = memberships::create_group(&mut client, me.id(), name, max)
+        .await?
+        .map_err(too_many)?;
     state.realtime.group_joined(me.id(), group.id);
     Ok((StatusCode::CREATED, Json(group)))
+}
+
+fn too_many(e: TooManyGroups) -> ApiError {
+    ApiError::Limit {
+        code: "too_many_groups",
+        message: e.to_string(),
+    }
 }
 
 #[tracing::instrument(skip(state, me), fields(user = me.id()))]
@@ -64,12 +77,17 @@ async fn join(
     me: AuthUser,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<Group>> {
-    let client = state.pool.get().await?;
+    let mut client = state.pool.get().await?;
     groups::by_id(&client, id)
         .await?
         .ok_or(ApiError::NotFound("group"))?;
-    groups::join(&client, id, me.id()).await?;
-    state.realtime.group_joined(me.id(), id);
+    let max = i64::from(state.config.max_groups_per_user);
+    let joined = memberships::join_group(&mut client, id, me.id(), max)
+        .await?
+        .map_err(too_many)?;
+    if joined == Joined::Added {
+        state.realtime.group_joined(me.id(), id);
+    }
     let group = groups::by_id(&client, id)
         .await?
         .ok_or(ApiError::NotFound("group"))?;

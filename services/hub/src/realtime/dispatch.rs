@@ -1,19 +1,24 @@
 //! What each validated client command does for one session.
 //!
 //! Permission checks live here (is the target a user, is the sender in the group, is the media
-//! theirs); storing and delivering messages is the writer's job, relaying is the bus's.
-
-use std::collections::HashMap;
+//! theirs); storing and delivering messages is the writer's job, relaying is the bus's, replaying
+//! is [`super::catch_up`]'s.
 
 use natter_db::{
     DbError, conversations, conversations::Participants, memberships, messages, receipts,
 };
 use natter_protocol::{
-    CatchUpDone, ChatMessage, ClientCommand, FrameError, HeartbeatFrame, OutgoingMessage,
-    ReadFrame, Target, TypingFrame, cmd, media,
+    ClientCommand, FrameError, HeartbeatFrame, OutgoingMessage, ReadFrame, Target, TypingFrame,
+    cmd, media,
 };
 
-use super::{Realtime, bus::Audience, encode, registry::ConnHandle, writer::Submission};
+use super::{
+    Realtime,
+    bus::{Audience, Frame},
+    catch_up,
+    conn::ConnHandle,
+    writer::Submission,
+};
 
 /// Prefix of the paths of the stickers shipped with the page; a sticker may point nowhere else.
 const STICKER_PREFIX: &str = "/stickers/";
@@ -24,18 +29,18 @@ pub async fn handle(
     conn: &ConnHandle,
     command: ClientCommand,
 ) -> Result<(), FrameError> {
-    let user = conn.user_id;
     match command {
         ClientCommand::Heartbeat => {
-            conn.push(encode(&HeartbeatFrame {
+            let frame = HeartbeatFrame {
                 cmd: cmd::HEARTBEAT,
-            }));
+            };
+            realtime.reply(conn.id(), Frame::encode(&frame));
             Ok(())
         }
         ClientCommand::Send(message) => send(realtime, conn, message).await,
         ClientCommand::Typing(target) => typing(realtime, conn, target).await,
         ClientCommand::Read { conv, seq } => read(realtime, conn, conv, seq).await,
-        ClientCommand::CatchUp { cursors } => catch_up(realtime, conn, user, cursors).await,
+        ClientCommand::CatchUp { cursors } => catch_up::replay(realtime, conn, cursors).await,
     }
 }
 
@@ -44,15 +49,13 @@ async fn send(
     conn: &ConnHandle,
     mut message: OutgoingMessage,
 ) -> Result<(), FrameError> {
-    let sender = conn.user_id;
+    let sender = conn.user();
     check_target(realtime, sender, message.target).await?;
     let media_id = check_media(realtime, sender, &mut message).await?;
     realtime
-        .inner
-        .writer
         .submit(Submission {
             sender,
-            origin: conn.clone(),
+            origin: conn.id(),
             message,
             media_id,
         })
@@ -70,35 +73,21 @@ async fn check_target(realtime: &Realtime, sender: i64, target: Target) -> Resul
             true => Ok(()),
             false => Err(FrameError::UnknownUser(to)),
         },
-        Target::Group(group) => match realtime.inner.registry.in_group(sender, group) {
-            Some(true) => Ok(()),
-            _ => Err(FrameError::NotMember(group)),
-        },
+        Target::Group(group) if realtime.in_group(sender, group) => Ok(()),
+        Target::Group(group) => Err(FrameError::NotMember(group)),
     }
 }
 
 async fn user_exists(realtime: &Realtime, user: i64) -> Result<bool, FrameError> {
-    if realtime
-        .inner
-        .known_users
-        .lock()
-        .expect("known users lock")
-        .contains(&user)
-    {
+    if realtime.knows_user(user) {
         return Ok(true);
     }
-    let client = realtime.inner.pool.get().await.map_err(unavailable)?;
+    let client = realtime.pool().get().await.map_err(unavailable)?;
     let exists = memberships::user_exists(&client, user)
         .await
         .map_err(unavailable)?;
     if exists {
-        // Users are never deleted while the hub runs, so a positive answer can be kept.
-        realtime
-            .inner
-            .known_users
-            .lock()
-            .expect("known users lock")
-            .insert(user);
+        realtime.remember_user(user);
     }
     Ok(exists)
 }
@@ -129,7 +118,7 @@ async fn check_media(
         .as_deref()
         .and_then(|s| uuid::Uuid::parse_str(s).ok())
         .ok_or(FrameError::BadMedia)?;
-    let client = realtime.inner.pool.get().await.map_err(unavailable)?;
+    let client = realtime.pool().get().await.map_err(unavailable)?;
     let facts = messages::owned_media(&client, id, sender, kind)
         .await
         .map_err(unavailable)?
@@ -154,18 +143,18 @@ fn is_sticker_path(url: &str) -> bool {
 }
 
 async fn typing(realtime: &Realtime, conn: &ConnHandle, target: Target) -> Result<(), FrameError> {
-    check_target(realtime, conn.user_id, target).await?;
+    check_target(realtime, conn.user(), target).await?;
     let (audience, dstid, group) = match target {
         Target::User(to) => (Audience::Users(vec![to]), to, false),
         Target::Group(g) => (Audience::Group(g), g, true),
     };
     let frame = TypingFrame {
         cmd: cmd::TYPING,
-        userid: conn.user_id,
+        userid: conn.user(),
         dstid,
         group,
     };
-    realtime.publish(audience, &frame, Some(conn.id));
+    realtime.send(audience, &frame, Some(conn.id()));
     Ok(())
 }
 
@@ -175,8 +164,8 @@ async fn read(
     conv: i64,
     seq: i64,
 ) -> Result<(), FrameError> {
-    let user = conn.user_id;
-    let client = realtime.inner.pool.get().await.map_err(unavailable)?;
+    let user = conn.user();
+    let client = realtime.pool().get().await.map_err(unavailable)?;
     let participants = conversations::participants(&client, conv)
         .await
         .map_err(unavailable)?;
@@ -199,55 +188,12 @@ async fn read(
         conv,
         seq,
     };
-    realtime.publish(audience, &frame, Some(conn.id));
+    realtime.send(audience, &frame, Some(conn.id()));
     Ok(())
 }
 
-/// Replays everything after each cursor, a page per conversation at most, then cmd 31.
-/// Frames are queued with back-pressure, so a long replay never overflows the connection's queue.
-async fn catch_up(
-    realtime: &Realtime,
-    conn: &ConnHandle,
-    user: i64,
-    cursors: HashMap<i64, i64>,
-) -> Result<(), FrameError> {
-    let page = i64::from(realtime.inner.config.hub_limits().catch_up_page);
-    let client = realtime.inner.pool.get().await.map_err(unavailable)?;
-    let found = messages::catch_up(&client, user, &cursors, page)
-        .await
-        .map_err(unavailable)?;
-    drop(client);
-    let (replay, more) = cap_per_conversation(found, page);
-    for message in &replay {
-        conn.send(encode(message)).await;
-    }
-    conn.send(encode(&CatchUpDone {
-        cmd: cmd::CATCH_UP_DONE,
-        more,
-    }))
-    .await;
-    Ok(())
-}
-
-/// Keeps at most `page` messages per conversation (rows come ordered by conversation, then seq)
-/// and lists the conversations that had more.
-fn cap_per_conversation(found: Vec<ChatMessage>, page: i64) -> (Vec<ChatMessage>, Vec<i64>) {
-    let mut counts: HashMap<i64, i64> = HashMap::new();
-    let mut more = Vec::new();
-    let mut replay = Vec::with_capacity(found.len());
-    for message in found {
-        let count = counts.entry(message.conv).or_default();
-        *count += 1;
-        if *count <= page {
-            replay.push(message);
-        } else if *count == page + 1 {
-            more.push(message.conv);
-        }
-    }
-    (replay, more)
-}
-
-fn unavailable(e: impl Into<DbError>) -> FrameError {
+/// Logs a database failure met while handling a frame; the client is told to retry.
+pub(super) fn unavailable(e: impl Into<DbError>) -> FrameError {
     let e = e.into();
     tracing::warn!(error = %e, "database error while handling a frame");
     FrameError::Unavailable

@@ -1,6 +1,24 @@
 //! Names and helpers of the realtime metrics, exported at `/metrics`.
 
-use std::time::Duration;
+use std::{sync::OnceLock, time::Duration};
+
+use metrics::{Counter, Gauge};
+
+/// Handles of the metrics touched for every frame, looked up once rather than per frame.
+struct Hot {
+    frames_out: Counter,
+    queued_bytes: Gauge,
+}
+
+static HOT: OnceLock<Hot> = OnceLock::new();
+
+/// The hot handles; made by [`register`], after the recorder is installed.
+fn hot() -> &'static Hot {
+    HOT.get_or_init(|| Hot {
+        frames_out: metrics::counter!("natter_frames_out_total"),
+        queued_bytes: metrics::gauge!("natter_outbound_queued_bytes"),
+    })
+}
 
 /// Describes every metric and sets the counters and gauges to zero, so that `/metrics` shows them
 /// all from the start. Runs once per process.
@@ -27,7 +45,23 @@ fn register_now() {
         ),
         (
             "natter_outbound_queue_drops_total",
-            "connections cut off because their queue was full",
+            "connections cut off because their queue was full (frames or bytes)",
+        ),
+        (
+            "natter_writer_panics_total",
+            "group commits that panicked (senders got `unavailable`; the writer went on)",
+        ),
+        (
+            "natter_write_timeouts_total",
+            "connections cut off because their socket took no data for the write timeout",
+        ),
+        (
+            "natter_catch_up_frames_total",
+            "messages replayed by catch-up (cmd 30)",
+        ),
+        (
+            "natter_bus_dropped_total",
+            "cross-node frames dropped because the NATS connection was backed up",
         ),
     ];
     for (name, help) in counters {
@@ -37,6 +71,10 @@ fn register_now() {
     for (name, help) in [
         ("natter_ws_connections", "open WebSocket connections"),
         ("natter_users_online", "users with at least one connection"),
+        (
+            "natter_outbound_queued_bytes",
+            "bytes of frames queued for connections, not yet taken by their sockets",
+        ),
     ] {
         metrics::describe_gauge!(name, help);
         metrics::gauge!(name).set(0.0);
@@ -47,6 +85,7 @@ fn register_now() {
     );
     metrics::describe_histogram!("natter_commit_batch_size", "messages per group commit");
     metrics::describe_histogram!("natter_commit_seconds", "duration of a group commit");
+    hot();
 }
 
 pub fn connection_opened() {
@@ -66,8 +105,16 @@ pub fn frame_in() {
     metrics::counter!("natter_frames_in_total").increment(1);
 }
 
-pub fn frame_out() {
-    metrics::counter!("natter_frames_out_total").increment(1);
+/// A frame of `len` bytes was queued for a connection.
+pub fn frame_queued(len: usize) {
+    let hot = hot();
+    hot.frames_out.increment(1);
+    hot.queued_bytes.increment(len as f64);
+}
+
+/// A frame of `len` bytes left a connection's queue (taken by its socket, or dropped with it).
+pub fn frame_dequeued(len: usize) {
+    hot().queued_bytes.decrement(len as f64);
 }
 
 pub fn frame_rejected(code: &'static str) {
@@ -89,4 +136,20 @@ pub fn commit_failed() {
 
 pub fn queue_drop() {
     metrics::counter!("natter_outbound_queue_drops_total").increment(1);
+}
+
+pub fn writer_panicked() {
+    metrics::counter!("natter_writer_panics_total").increment(1);
+}
+
+pub fn write_timeout() {
+    metrics::counter!("natter_write_timeouts_total").increment(1);
+}
+
+pub fn catch_up_frames(count: usize) {
+    metrics::counter!("natter_catch_up_frames_total").increment(count as u64);
+}
+
+pub fn bus_dropped() {
+    metrics::counter!("natter_bus_dropped_total").increment(1);
 }

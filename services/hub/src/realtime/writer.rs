@@ -2,25 +2,35 @@
 //!
 //! Sessions submit validated messages; the writer takes everything queued (up to a batch limit),
 //! resolves conversations, answers retried `cid`s with their first ack, allocates gap-free seqs from
-//! its in-memory counters, stores the batch in one transaction (one multi-row insert), and only after
-//! the commit acks each sender and publishes each message to the bus. Being the only writer is what
-//! makes the in-memory seq counters safe; a clustered hub would shard conversations across writers.
+//! its in-memory counters, stores the batch in one statement (one multi-row insert, so one
+//! transaction), and only after the commit publishes each message to its audience and acks each
+//! sender, both through the bus. Being the only writer is what makes the in-memory seq counters safe;
+//! a clustered hub would shard conversations across writers.
+//!
+//! The writer is supervised: a batch that fails or panics is answered `unavailable` (clients resend
+//! with the same `cid`), logged and counted, its counters are reloaded, and the writer goes on.
 
 use std::{
+    any::Any,
     collections::{HashMap, HashSet},
+    future::Future,
+    panic::AssertUnwindSafe,
     sync::Arc,
     time::Instant,
 };
 
-use natter_db::{DbResult, Pool, conversations, messages, messages::NewMessage};
+use futures_util::FutureExt;
+use natter_db::{
+    DbError, GenericClient, Pool, PoolError, conversations, messages, messages::NewMessage,
+};
 use natter_protocol::{Ack, ChatMessage, ErrorFrame, FrameError, OutgoingMessage, Target, cmd};
 use tokio::{sync::mpsc, task::JoinHandle};
 use tokio_util::sync::CancellationToken;
 
 use super::{
-    bus::{Audience, Bus, Envelope},
-    encode, metrics,
-    registry::ConnHandle,
+    bus::{Audience, Bus, Envelope, Frame},
+    conn::ConnId,
+    metrics,
 };
 
 /// Messages waiting for the writer; senders wait (back-pressure) when it is full.
@@ -30,8 +40,8 @@ const QUEUE_CAPACITY: usize = 16 * 1024;
 #[derive(Debug)]
 pub struct Submission {
     pub sender: i64,
-    /// The connection that sent it: it gets the ack (or the error).
-    pub origin: ConnHandle,
+    /// The connection that sent it: it gets the ack (or the error), wherever it is.
+    pub origin: ConnId,
     pub message: OutgoingMessage,
     pub media_id: Option<uuid::Uuid>,
 }
@@ -89,6 +99,42 @@ impl ConvKey {
     }
 }
 
+/// Why a batch was not stored; its senders are told to retry.
+#[derive(Debug, thiserror::Error)]
+enum CommitError {
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error("the conversation of {0:?} was not found after its upsert")]
+    Unresolved(ConvKey),
+    #[error("the commit panicked: {0}")]
+    Panicked(String),
+}
+
+impl From<PoolError> for CommitError {
+    fn from(e: PoolError) -> Self {
+        Self::Db(e.into())
+    }
+}
+
+/// What a commit did with one submission of the batch.
+#[derive(Debug)]
+enum Outcome {
+    /// Stored by this commit: published to its audience, then acked.
+    Stored(ChatMessage),
+    /// Stored before (a resent `cid`, or its twin earlier in the batch): acked with the first ack.
+    Known(ChatMessage),
+}
+
+/// How [`Writer::classify`] sorts a submission.
+enum Slot {
+    /// Stored before (retries are rare: boxed, so the common slots stay small).
+    Known(Box<ChatMessage>),
+    /// The n-th fresh message of the batch.
+    Fresh(usize),
+    /// The same `cid` as the n-th fresh message.
+    Echo(usize),
+}
+
 struct Writer {
     pool: Pool,
     bus: Arc<dyn Bus>,
@@ -97,20 +143,6 @@ struct Writer {
     last_seq: HashMap<i64, i64>,
     /// pair or group → conversation id (never changes once made).
     convs: HashMap<ConvKey, i64>,
-}
-
-/// A batch told apart by [`Writer::split_retries`].
-#[derive(Default)]
-struct Split {
-    fresh: Vec<Pending>,
-    retried: Vec<(Submission, ChatMessage)>,
-    echoes: Vec<Submission>,
-}
-
-/// A submission with its conversation resolved.
-struct Pending {
-    submission: Submission,
-    conv: i64,
 }
 
 impl Writer {
@@ -150,174 +182,149 @@ impl Writer {
         batch
     }
 
+    /// Commits a batch and answers every submission of it, whatever happens.
     async fn commit(&mut self, batch: Vec<Submission>) {
         let started = Instant::now();
-        let size = batch.len();
-        match self.try_commit(batch).await {
-            Ok(()) => metrics::commit(size, started.elapsed()),
-            Err((e, failed)) => {
+        match supervised(self.try_commit(&batch)).await {
+            Ok(outcomes) => {
+                metrics::commit(batch.len(), started.elapsed());
+                for (submission, outcome) in batch.into_iter().zip(outcomes) {
+                    self.answer(submission, outcome);
+                }
+            }
+            Err(e) => {
                 metrics::commit_failed();
-                tracing::error!(error = %e, messages = failed.len(), "commit failed; senders will retry");
+                tracing::error!(error = %e, messages = batch.len(), "commit failed; senders were told to retry");
                 // The counters may be ahead of what is stored: reload them on next use.
                 self.last_seq.clear();
-                for submission in failed {
-                    reject(&submission, &FrameError::Unavailable);
+                for submission in &batch {
+                    self.reject(submission, &FrameError::Unavailable);
                 }
             }
         }
     }
 
-    async fn try_commit(
-        &mut self,
-        batch: Vec<Submission>,
-    ) -> Result<(), (natter_db::DbError, Vec<Submission>)> {
-        let pending = match self.resolve(batch).await {
-            Ok(p) => p,
-            Err((e, batch)) => return Err((e, batch)),
+    /// Stores what is new in the batch; answers nobody (that happens once this has returned).
+    async fn try_commit(&mut self, batch: &[Submission]) -> Result<Vec<Outcome>, CommitError> {
+        let client = self.pool.get().await?;
+        let convs = self.resolve(&client, batch).await?;
+        let (slots, fresh) = self.classify(&client, batch).await?;
+        let stored = if fresh.is_empty() {
+            Vec::new()
+        } else {
+            self.store(&client, batch, &convs, &fresh).await?
         };
-        let Split {
-            fresh,
-            retried,
-            echoes,
-        } = match self.split_retries(pending).await {
-            Ok(split) => split,
-            Err((e, pending)) => {
-                return Err((e, pending.into_iter().map(|p| p.submission).collect()));
-            }
-        };
-        for (submission, stored) in retried {
-            ack(&submission, stored);
-        }
-        if fresh.is_empty() {
-            return Ok(());
-        }
-        let rows = match self.store(&fresh).await {
-            Ok(rows) => rows,
-            Err(e) => {
-                let mut failed: Vec<Submission> = fresh.into_iter().map(|p| p.submission).collect();
-                failed.extend(echoes);
-                return Err((e, failed));
-            }
-        };
-        metrics::messages_stored(rows.len());
-        let by_cid: HashMap<(i64, &str), &ChatMessage> = rows
-            .iter()
-            .map(|m| ((m.userid, m.cid.as_deref().unwrap_or_default()), m))
-            .collect();
-        for echo in echoes {
-            if let Some(stored) = by_cid.get(&(echo.sender, echo.message.cid.as_str())) {
-                ack(&echo, (*stored).clone());
-            }
-        }
-        for (pending, stored) in fresh.into_iter().zip(rows) {
-            self.deliver(pending.submission, stored);
-        }
-        Ok(())
+        metrics::messages_stored(stored.len());
+        Ok(outcomes(slots, stored))
     }
 
-    /// Finds (or creates) the conversation of every submission.
+    /// The conversation of every submission, found or created.
     async fn resolve(
         &mut self,
-        batch: Vec<Submission>,
-    ) -> Result<Vec<Pending>, (natter_db::DbError, Vec<Submission>)> {
-        let missing: HashSet<ConvKey> = batch
+        client: &impl GenericClient,
+        batch: &[Submission],
+    ) -> Result<Vec<i64>, CommitError> {
+        let keys: Vec<ConvKey> = batch
             .iter()
             .map(|s| ConvKey::of(s.sender, s.message.target))
-            .filter(|key| !self.convs.contains_key(key))
             .collect();
-        if let Err(e) = self.load_convs(missing).await {
-            return Err((e, batch));
-        }
-        Ok(batch
-            .into_iter()
-            .map(|submission| {
-                let conv = self.convs[&ConvKey::of(submission.sender, submission.message.target)];
-                Pending { submission, conv }
+        let missing: HashSet<ConvKey> = keys
+            .iter()
+            .filter(|key| !self.convs.contains_key(key))
+            .copied()
+            .collect();
+        self.load_convs(client, missing).await?;
+        keys.into_iter()
+            .map(|key| {
+                self.convs
+                    .get(&key)
+                    .copied()
+                    .ok_or(CommitError::Unresolved(key))
             })
-            .collect())
+            .collect()
     }
 
-    async fn load_convs(&mut self, keys: HashSet<ConvKey>) -> DbResult<()> {
-        if keys.is_empty() {
-            return Ok(());
-        }
-        let client = self.pool.get().await?;
+    async fn load_convs(
+        &mut self,
+        client: &impl GenericClient,
+        keys: HashSet<ConvKey>,
+    ) -> Result<(), CommitError> {
         let mut pairs = Vec::new();
         for key in keys {
             match key {
                 ConvKey::Direct(lo, hi) => pairs.push((lo, hi)),
                 ConvKey::Group(group) => {
-                    let id = conversations::of_group(&client, group).await?;
+                    let id = conversations::of_group(client, group).await?;
                     self.convs.insert(key, id);
                 }
             }
         }
         if !pairs.is_empty() {
-            for ((lo, hi), id) in conversations::direct_many(&client, &pairs).await? {
+            for ((lo, hi), id) in conversations::direct_many(client, &pairs).await? {
                 self.convs.insert(ConvKey::Direct(lo, hi), id);
             }
         }
         Ok(())
     }
 
-    /// Splits off submissions whose `(sender, cid)` is already stored (`retried`: they get the
-    /// first ack again) or repeated within this batch (`echoes`: answered once the first is stored).
-    async fn split_retries(
+    /// Sorts the batch: `(sender, cid)` already stored (known: the first ack again), first seen
+    /// (fresh, to store) or repeated within the batch (an echo of a fresh one). Returns each
+    /// submission's slot and the indexes of the fresh ones.
+    async fn classify(
         &self,
-        pending: Vec<Pending>,
-    ) -> Result<Split, (natter_db::DbError, Vec<Pending>)> {
-        let keys: Vec<(i64, String)> = pending
+        client: &impl GenericClient,
+        batch: &[Submission],
+    ) -> Result<(Vec<Slot>, Vec<usize>), CommitError> {
+        let keys: Vec<(i64, String)> = batch
             .iter()
-            .map(|p| (p.submission.sender, p.submission.message.cid.clone()))
+            .map(|s| (s.sender, s.message.cid.clone()))
             .collect();
-        let stored = match self.find_stored(&keys).await {
-            Ok(found) => found,
-            Err(e) => return Err((e, pending)),
-        };
-        let mut split = Split::default();
-        let mut seen = HashSet::new();
-        for p in pending {
-            let key = (p.submission.sender, p.submission.message.cid.clone());
-            if let Some(message) = stored.get(&key) {
-                split.retried.push((p.submission, message.clone()));
-            } else if seen.insert(key) {
-                split.fresh.push(p);
-            } else {
-                split.echoes.push(p.submission);
-            }
-        }
-        Ok(split)
-    }
-
-    async fn find_stored(
-        &self,
-        keys: &[(i64, String)],
-    ) -> DbResult<HashMap<(i64, String), ChatMessage>> {
-        let client = self.pool.get().await?;
-        let found = messages::find_by_cids(&client, keys).await?;
-        Ok(found
+        let stored: HashMap<(i64, String), ChatMessage> = messages::find_by_cids(client, &keys)
+            .await?
             .into_iter()
             .map(|m| ((m.userid, m.cid.clone().unwrap_or_default()), m))
-            .collect())
+            .collect();
+        let mut first_of: HashMap<(i64, String), usize> = HashMap::new();
+        let mut fresh = Vec::new();
+        let mut slots = Vec::with_capacity(batch.len());
+        for (index, key) in keys.into_iter().enumerate() {
+            let slot = if let Some(message) = stored.get(&key) {
+                Slot::Known(Box::new(message.clone()))
+            } else if let Some(first) = first_of.get(&key) {
+                Slot::Echo(*first)
+            } else {
+                first_of.insert(key, fresh.len());
+                fresh.push(index);
+                Slot::Fresh(fresh.len() - 1)
+            };
+            slots.push(slot);
+        }
+        Ok((slots, fresh))
     }
 
-    /// Allocates seqs and stores the batch in one transaction; returns each stored message.
-    async fn store(&mut self, fresh: &[Pending]) -> DbResult<Vec<ChatMessage>> {
-        let client = self.pool.get().await?;
+    /// Allocates seqs for the fresh submissions and stores them in one statement; returns each
+    /// stored message, in the order of `fresh`.
+    async fn store(
+        &mut self,
+        client: &impl GenericClient,
+        batch: &[Submission],
+        convs: &[i64],
+        fresh: &[usize],
+    ) -> Result<Vec<ChatMessage>, CommitError> {
         let unknown: Vec<i64> = fresh
             .iter()
-            .map(|p| p.conv)
+            .map(|i| convs[*i])
             .filter(|c| !self.last_seq.contains_key(c))
             .collect::<HashSet<_>>()
             .into_iter()
             .collect();
         if !unknown.is_empty() {
             self.last_seq
-                .extend(messages::last_seqs(&client, &unknown).await?);
+                .extend(messages::last_seqs(client, &unknown).await?);
         }
-        let (rows, next_seq) = self.allocate(fresh);
+        let (rows, next_seq) = self.allocate(batch, convs, fresh);
         // One statement, so one implicit transaction: the whole batch commits or none of it.
-        let stored = messages::insert_batch(&client, &rows).await?;
+        let stored = messages::insert_batch(client, &rows).await?;
         self.last_seq.extend(next_seq);
         Ok(rows
             .into_iter()
@@ -326,46 +333,110 @@ impl Writer {
             .collect())
     }
 
-    /// Numbers the batch, one conversation counter at a time, without touching the committed counters.
-    fn allocate(&self, fresh: &[Pending]) -> (Vec<NewMessage>, HashMap<i64, i64>) {
+    /// Numbers the fresh submissions, one conversation counter at a time, without touching the
+    /// committed counters.
+    fn allocate(
+        &self,
+        batch: &[Submission],
+        convs: &[i64],
+        fresh: &[usize],
+    ) -> (Vec<NewMessage>, HashMap<i64, i64>) {
         let mut next: HashMap<i64, i64> = HashMap::new();
         let rows = fresh
             .iter()
-            .map(|p| {
+            .map(|i| {
+                let conv = convs[*i];
                 let seq = next
-                    .entry(p.conv)
-                    .or_insert_with(|| self.last_seq.get(&p.conv).copied().unwrap_or(0));
+                    .entry(conv)
+                    .or_insert_with(|| self.last_seq.get(&conv).copied().unwrap_or(0));
                 *seq += 1;
-                new_message(p, *seq)
+                new_message(&batch[*i], conv, *seq)
             })
             .collect();
         (rows, next)
     }
 
-    /// Acks the sender's connection and publishes the message to its audience.
-    fn deliver(&self, submission: Submission, message: ChatMessage) {
-        let audience = match submission.message.target {
-            Target::User(to) => Audience::Users(vec![to, submission.sender]),
-            Target::Group(group) => Audience::Group(group),
+    /// Publishes a newly stored message to its audience, then acks it; a known one is only acked.
+    fn answer(&self, submission: Submission, outcome: Outcome) {
+        let message = match outcome {
+            Outcome::Known(message) => message,
+            Outcome::Stored(message) => {
+                let audience = match submission.message.target {
+                    Target::User(to) => Audience::Users(vec![to, submission.sender]),
+                    Target::Group(group) => Audience::Group(group),
+                };
+                self.bus.publish(Envelope {
+                    audience,
+                    frame: Frame::encode(&message),
+                    skip: Some(submission.origin),
+                });
+                message
+            }
         };
-        self.bus.publish(Envelope {
-            audience,
-            frame: encode(&message),
-            skip: Some(submission.origin.id),
-        });
-        ack(&submission, message);
+        let ack = Ack::of(&message, submission.message.cid);
+        self.bus
+            .publish(Envelope::to_conn(submission.origin, Frame::encode(&ack)));
+    }
+
+    fn reject(&self, submission: &Submission, error: &FrameError) {
+        let frame = ErrorFrame::new(Some(submission.message.cid.clone()), error);
+        self.bus
+            .publish(Envelope::to_conn(submission.origin, Frame::encode(&frame)));
     }
 }
 
-fn new_message(p: &Pending, seq: i64) -> NewMessage {
-    let s = &p.submission;
+/// Each submission's outcome, from its slot and the fresh messages as stored.
+fn outcomes(slots: Vec<Slot>, stored: Vec<ChatMessage>) -> Vec<Outcome> {
+    let mut stored: Vec<Option<ChatMessage>> = stored.into_iter().map(Some).collect();
+    // Echoes first: they copy a fresh message that is then moved into its own outcome.
+    let mut echoes: HashMap<usize, ChatMessage> = slots
+        .iter()
+        .enumerate()
+        .filter_map(|(i, slot)| match slot {
+            Slot::Echo(n) => stored[*n].clone().map(|m| (i, m)),
+            _ => None,
+        })
+        .collect();
+    slots
+        .into_iter()
+        .enumerate()
+        .map(|(i, slot)| match slot {
+            Slot::Known(message) => Outcome::Known(*message),
+            Slot::Echo(_) => Outcome::Known(echoes.remove(&i).expect("echo of a stored message")),
+            Slot::Fresh(n) => Outcome::Stored(stored[n].take().expect("each fresh message once")),
+        })
+        .collect()
+}
+
+/// Runs one commit, turning a panic into an error so that the writer goes on.
+async fn supervised<T>(
+    commit: impl Future<Output = Result<T, CommitError>>,
+) -> Result<T, CommitError> {
+    match AssertUnwindSafe(commit).catch_unwind().await {
+        Ok(result) => result,
+        Err(panic) => {
+            metrics::writer_panicked();
+            Err(CommitError::Panicked(panic_message(&*panic).to_owned()))
+        }
+    }
+}
+
+fn panic_message(panic: &(dyn Any + Send)) -> &str {
+    panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("a panic without a message")
+}
+
+fn new_message(s: &Submission, conv: i64, seq: i64) -> NewMessage {
     let m = &s.message;
     let (command, dstid) = match m.target {
         Target::User(to) => (cmd::SINGLE, to),
         Target::Group(group) => (cmd::GROUP, group),
     };
     NewMessage {
-        conv: p.conv,
+        conv,
         seq,
         sender: s.sender,
         cmd: command as i16,
@@ -401,12 +472,56 @@ fn to_chat_message(row: NewMessage, id: i64, ts: i64) -> ChatMessage {
     }
 }
 
-fn ack(submission: &Submission, stored: ChatMessage) {
-    let frame = Ack::of(&stored, submission.message.cid.clone());
-    submission.origin.push(encode(&frame));
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-fn reject(submission: &Submission, error: &FrameError) {
-    let frame = ErrorFrame::new(Some(submission.message.cid.clone()), error);
-    submission.origin.push(encode(&frame));
+    #[tokio::test]
+    async fn a_panicking_commit_becomes_an_error() {
+        let result: Result<(), _> = supervised(async { panic!("boom at writer.rs") }).await;
+        match result {
+            Err(CommitError::Panicked(message)) => assert_eq!(message, "boom at writer.rs"),
+            other => panic!("expected a panic error, got {other:?}"),
+        }
+        let fine = supervised(async { Ok::<_, CommitError>(7) }).await;
+        assert_eq!(fine.ok(), Some(7));
+    }
+
+    fn message(id: i64) -> ChatMessage {
+        ChatMessage {
+            id,
+            conv: 1,
+            seq: id,
+            userid: 1,
+            dstid: 2,
+            cmd: cmd::SINGLE,
+            media: 1,
+            content: String::new(),
+            pic: None,
+            url: None,
+            memo: None,
+            amount: None,
+            media_id: None,
+            cid: None,
+            ts: 0,
+        }
+    }
+
+    #[test]
+    fn an_echo_is_acked_with_the_message_its_twin_stored() {
+        let slots = vec![
+            Slot::Fresh(0),
+            Slot::Known(Box::new(message(9))),
+            Slot::Echo(0),
+            Slot::Fresh(1),
+        ];
+        let ids: Vec<(bool, i64)> = outcomes(slots, vec![message(10), message(11)])
+            .into_iter()
+            .map(|o| match o {
+                Outcome::Stored(m) => (true, m.id),
+                Outcome::Known(m) => (false, m.id),
+            })
+            .collect();
+        assert_eq!(ids, [(true, 10), (false, 9), (false, 10), (true, 11)]);
+    }
 }

@@ -36,6 +36,8 @@ pub struct TestApp {
     pub config: Config,
     /// URL of this test's own database (`natter_test_<uuid>`).
     pub db_url: String,
+    /// Whether dropping this hub drops the database (not for a second node of the same cluster).
+    owns_db: bool,
     stop: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<()>>,
 }
@@ -73,6 +75,7 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
         http: reqwest::Client::new(),
         config,
         db_url,
+        owns_db: true,
         stop: None,
         server: None,
     };
@@ -80,7 +83,35 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
     app
 }
 
+/// A configuration tweak that makes the hub a node of a cluster of its own on the test NATS server
+/// (`TEST_NATS_URL`, default `nats://127.0.0.1:4222`): its subjects are this test's alone.
+pub fn clustered(config: &mut Config) {
+    let url = std::env::var("TEST_NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".into());
+    config.nats_url = Some(url);
+    config.nats_subject_prefix = format!("natter-test-{}", uuid::Uuid::new_v4().simple());
+}
+
 impl TestApp {
+    /// Another hub node of the same cluster (same database and configuration, its own node id).
+    #[allow(dead_code, reason = "used by the cluster tests only")]
+    pub async fn spawn_peer(&self) -> TestApp {
+        let mut peer = TestApp {
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            base_url: String::new(),
+            ws_url: String::new(),
+            metrics_url: String::new(),
+            pool: self.pool.clone(),
+            http: reqwest::Client::new(),
+            config: self.config.clone(),
+            db_url: self.db_url.clone(),
+            owns_db: false,
+            stop: None,
+            server: None,
+        };
+        peer.start().await;
+        peer
+    }
+
     async fn start(&mut self) {
         let app = Application::build(self.config.clone())
             .await
@@ -230,8 +261,21 @@ impl TestApp {
 
     /// Opens a WebSocket by hand and then never reads nor answers: a stalled or silent client.
     pub async fn raw_ws(&self, token: &str) -> RawSocket {
-        let addr = self.base_url.trim_start_matches("http://").to_owned();
-        let mut stream = TcpStream::connect(&addr).await.expect("tcp connect");
+        let stream = TcpStream::connect(self.addr).await.expect("tcp connect");
+        self.raw_handshake(stream, token).await
+    }
+
+    /// [`TestApp::raw_ws`] with a small kernel receive buffer, so that the socket stalls soon.
+    #[allow(dead_code, reason = "used by the flood test binary")]
+    pub async fn stalled_ws(&self, token: &str) -> RawSocket {
+        let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+        socket.set_recv_buffer_size(4096).expect("receive buffer");
+        let stream = socket.connect(self.addr).await.expect("tcp connect");
+        self.raw_handshake(stream, token).await
+    }
+
+    async fn raw_handshake(&self, mut stream: TcpStream, token: &str) -> RawSocket {
+        let addr = self.addr;
         let request = format!(
             "GET /ws?token={token} HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
              Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
@@ -260,7 +304,9 @@ impl TestApp {
 
 impl Drop for TestApp {
     fn drop(&mut self) {
-        natter_db::drop_test_database(&self.db_url);
+        if self.owns_db {
+            natter_db::drop_test_database(&self.db_url);
+        }
     }
 }
 
@@ -290,6 +336,24 @@ pub struct RawSocket {
 }
 
 impl RawSocket {
+    /// Sends a text frame (masked, as a client must) without reading anything.
+    #[allow(dead_code, reason = "used by the flood test binary")]
+    pub async fn send_text(&mut self, text: &str) {
+        let payload = text.as_bytes();
+        let mask = [0x37, 0xfa, 0x21, 0x3d];
+        let mut frame = vec![0x81];
+        match payload.len() {
+            len @ 0..=125 => frame.push(0x80 | len as u8),
+            len => {
+                frame.push(0x80 | 126);
+                frame.extend_from_slice(&u16::try_from(len).expect("short frame").to_be_bytes());
+            }
+        }
+        frame.extend_from_slice(&mask);
+        frame.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
+        self.stream.write_all(&frame).await.expect("frame sent");
+    }
+
     /// Reads (and discards) until the server closes the connection; false if it stays open past `timeout`.
     pub async fn closed_by_server_within(mut self, timeout: Duration) -> bool {
         let mut sink = Vec::new();

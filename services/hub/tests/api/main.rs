@@ -1,6 +1,7 @@
 //! Integration tests of the hub: each test starts the hub on a random port against a fresh database.
 
 mod accounts;
+mod cluster;
 mod floods;
 mod helpers;
 mod history;

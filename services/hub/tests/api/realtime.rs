@@ -8,15 +8,16 @@ use crate::helpers::{TestApp, WsClient, metric_value, spawn_app, spawn_app_with,
 
 const WAIT: Duration = Duration::from_secs(10);
 
-fn text(dstid: i64, cid: &str, content: &str) -> Value {
+pub(crate) fn text(dstid: i64, cid: &str, content: &str) -> Value {
     json!({"cmd": 10, "dstid": dstid, "media": 1, "cid": cid, "content": content})
 }
 
-fn is_cmd(v: &Value, cmd: i64) -> bool {
+pub(crate) fn is_cmd(v: &Value, cmd: i64) -> bool {
     v["cmd"].as_i64() == Some(cmd)
 }
 
-async fn ack_of(ws: &mut WsClient, cid: &str) -> Value {
+/// The ack (cmd 20) or refusal (cmd 21) of the frame with this `cid`.
+pub(crate) async fn ack_of(ws: &mut WsClient, cid: &str) -> Value {
     ws.recv_until(
         |v| (is_cmd(v, 20) || is_cmd(v, 21)) && v["cid"] == cid,
         WAIT,
@@ -543,5 +544,243 @@ async fn shutdown_acks_what_was_sent_and_closes_sockets_with_a_close_frame() {
         message_count(&app).await,
         acks,
         "every stored message was acked"
+    );
+}
+
+/// Waits until `count` sessions of this test's database wait for a lock.
+async fn lock_waiters(app: &TestApp, count: i64) {
+    let client = app.pool.get().await.expect("db");
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let waiting: i64 = client
+            .query_one(
+                "select count(*) from pg_stat_activity
+                 where datname = current_database() and wait_event_type = 'Lock'",
+                &[],
+            )
+            .await
+            .expect("pg_stat_activity")
+            .get(0);
+        if waiting >= count {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{waiting} of {count} sessions wait for the lock"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_pair_whose_conversation_another_transaction_is_creating_gets_its_first_message_stored() {
+    let app = spawn_app().await;
+    let (alice, alice_token) = app.register("alice").await;
+    let (bob, bob_token) = app.register("bob").await;
+    let mut alice_ws = app.ws(&alice_token).await;
+    let mut bob_ws = app.ws(&bob_token).await;
+    // Another transaction (the API opening the chat, another node) inserts the pair's
+    // conversation and has not committed when the first message and an API call need it.
+    let mut other = app.pool.get().await.expect("db");
+    let tx = other.transaction().await.expect("transaction");
+    let (lo, hi) = (alice.id.min(bob.id), alice.id.max(bob.id));
+    let held: i64 = tx
+        .query_one(
+            "insert into conversations (kind, user_lo, user_hi) values (1, $1, $2) returning id",
+            &[&lo, &hi],
+        )
+        .await
+        .expect("conflicting insert")
+        .get(0);
+    alice_ws.send_json(text(bob.id, "first", "hello")).await;
+    let with_alice = json!({"user_id": alice.id});
+    let open = app.post(
+        "/api/v1/conversations/direct",
+        Some(&bob_token),
+        &with_alice,
+    );
+    let release = async {
+        // The writer's upsert and the API's both wait for the open transaction.
+        lock_waiters(&app, 2).await;
+        tx.commit().await.expect("commit");
+    };
+    let ((status, opened), ()) = tokio::join!(open, release);
+    assert_eq!((status, &opened["conv"]), (200, &json!(held)), "{opened}");
+    let ack = ack_of(&mut alice_ws, "first").await;
+    assert!(is_cmd(&ack, 20), "the first message is stored: {ack}");
+    assert_eq!((&ack["conv"], &ack["seq"]), (&json!(held), &json!(1)));
+    // The writer goes on: the next message is stored too, and bob gets both in order.
+    alice_ws
+        .send_json(text(bob.id, "second", "still here"))
+        .await;
+    assert_eq!(ack_of(&mut alice_ws, "second").await["seq"], 2);
+    for seq in [1, 2] {
+        let got = bob_ws.recv_until(|v| is_cmd(v, 10), WAIT).await;
+        assert_eq!(got["seq"], seq);
+    }
+}
+
+#[tokio::test]
+async fn a_failed_commit_is_answered_unavailable_and_the_writer_goes_on() {
+    let app = spawn_app().await;
+    let (_, alice_token) = app.register("alice").await;
+    let (bob, _) = app.register("bob").await;
+    let mut alice = app.ws(&alice_token).await;
+    alice.send_json(text(bob.id, "m1", "fine")).await;
+    assert_eq!(ack_of(&mut alice, "m1").await["seq"], 1);
+    // PostgreSQL refuses the next batch.
+    let client = app.pool.get().await.expect("db");
+    client
+        .batch_execute(
+            "alter table messages add constraint refuse_poison check (content <> 'poison') not valid",
+        )
+        .await
+        .expect("constraint added");
+    alice.send_json(text(bob.id, "p", "poison")).await;
+    let refused = ack_of(&mut alice, "p").await;
+    assert_eq!(refused["code"], "unavailable", "{refused}");
+    // The writer goes on, and its seq counters did not skip the failed batch.
+    alice.send_json(text(bob.id, "m2", "fine again")).await;
+    assert_eq!(ack_of(&mut alice, "m2").await["seq"], 2);
+    // Once the store accepts it, the resend with the same cid is stored once.
+    client
+        .batch_execute("alter table messages drop constraint refuse_poison")
+        .await
+        .expect("constraint dropped");
+    alice.send_json(text(bob.id, "p", "poison")).await;
+    assert_eq!(ack_of(&mut alice, "p").await["seq"], 3);
+    assert_eq!(message_count(&app).await, 3);
+    let metrics = app.metrics().await;
+    assert!(metric_value(&metrics, "natter_commit_failures_total") >= 1.0);
+}
+
+/// Catches up until `more` is empty, a request at a time with the cursors of what was seen, as the
+/// page does; returns the requests made and every `(conv, seq)` replayed, in arrival order.
+async fn catch_up_to_the_end(ws: &mut WsClient) -> (usize, Vec<(i64, i64)>) {
+    let mut cursors = serde_json::Map::new();
+    let mut seen = Vec::new();
+    for request in 1..=50 {
+        ws.send_json(json!({"cmd": 30, "cursors": cursors})).await;
+        let done = loop {
+            let v = ws
+                .recv_until(|v| is_cmd(v, 10) || is_cmd(v, 31), WAIT)
+                .await;
+            if is_cmd(&v, 31) {
+                break v;
+            }
+            let (conv, seq) = (
+                v["conv"].as_i64().expect("conv"),
+                v["seq"].as_i64().expect("seq"),
+            );
+            cursors.insert(conv.to_string(), json!(seq));
+            seen.push((conv, seq));
+        };
+        if done["more"] == json!([]) {
+            return (request, seen);
+        }
+    }
+    panic!("catch-up did not end; saw {seen:?}");
+}
+
+/// Three users send four messages each to a reader, who then catches up under `limits`.
+async fn bounded_catch_up(
+    limits: impl FnOnce(&mut natter_hub::Config),
+) -> (usize, Vec<(i64, i64)>) {
+    let app = spawn_app_with(|c| {
+        unthrottled(c);
+        limits(c);
+    })
+    .await;
+    let (reader, reader_token) = app.register("reader").await;
+    for name in ["alice", "carol", "dave"] {
+        let (_, token) = app.register(name).await;
+        let mut ws = app.ws(&token).await;
+        for i in 0..4 {
+            let cid = format!("{name}{i}");
+            ws.send_json(text(reader.id, &cid, &format!("{name} says {i}")))
+                .await;
+            assert!(is_cmd(&ack_of(&mut ws, &cid).await, 20));
+        }
+    }
+    let mut ws = app.ws(&reader_token).await;
+    catch_up_to_the_end(&mut ws).await
+}
+
+fn assert_each_message_once_in_order(seen: &[(i64, i64)]) {
+    let mut by_conv: std::collections::BTreeMap<i64, Vec<i64>> = Default::default();
+    for (conv, seq) in seen {
+        by_conv.entry(*conv).or_default().push(*seq);
+    }
+    assert_eq!(by_conv.len(), 3, "{seen:?}");
+    for seqs in by_conv.values() {
+        assert_eq!(seqs, &[1, 2, 3, 4], "{seen:?}");
+    }
+}
+
+#[tokio::test]
+async fn catch_up_is_bounded_in_messages_per_request_and_pages_on_with_more() {
+    let (requests, seen) = bounded_catch_up(|c| c.catch_up_max_rows = 5).await;
+    assert_each_message_once_in_order(&seen);
+    assert_eq!(requests, 3, "12 messages, 5 per request");
+}
+
+#[tokio::test]
+async fn catch_up_is_bounded_in_bytes_per_request_and_pages_on_with_more() {
+    // A replayed frame here is about 125 bytes: three fit in a request.
+    let (requests, seen) = bounded_catch_up(|c| c.catch_up_max_bytes = 400).await;
+    assert_each_message_once_in_order(&seen);
+    assert!((4..=6).contains(&requests), "{requests} requests");
+}
+
+#[tokio::test]
+async fn membership_changes_made_through_the_api_apply_to_open_connections() {
+    let app = spawn_app().await;
+    let (_, owner_token) = app.register("owner").await;
+    let (joiner, joiner_token) = app.register("joiner").await;
+    let (_, friend_token) = app.register("friend").await;
+    let group = app.create_group(&owner_token, "late").await;
+    let group_id = group["id"].as_i64().expect("id");
+    let mut owner = app.ws(&owner_token).await;
+    let mut ws = app.ws(&joiner_token).await;
+    let mut friend = app.ws(&friend_token).await;
+    let to_group = |cid: &str| json!({"cmd": 11, "dstid": group_id, "cid": cid, "content": "hi"});
+
+    ws.send_json(to_group("before")).await;
+    assert_eq!(ack_of(&mut ws, "before").await["code"], "not_member");
+    // Joined while connected: sends are accepted and the group's messages arrive.
+    app.join_group(&joiner_token, group_id).await;
+    ws.send_json(to_group("joined")).await;
+    assert!(is_cmd(&ack_of(&mut ws, "joined").await, 20));
+    assert_eq!(
+        owner.recv_until(|v| is_cmd(v, 11), WAIT).await["cid"],
+        "joined"
+    );
+    owner
+        .send_json(json!({"cmd": 11, "dstid": group_id, "cid": "o1", "content": "welcome"}))
+        .await;
+    assert_eq!(ws.recv_until(|v| is_cmd(v, 11), WAIT).await["cid"], "o1");
+    // Left while connected: refused again.
+    let (status, _) = app
+        .post(
+            &format!("/api/v1/groups/{group_id}/leave"),
+            Some(&joiner_token),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(status, 204);
+    ws.send_json(to_group("left")).await;
+    assert_eq!(ack_of(&mut ws, "left").await["code"], "not_member");
+    // A contact added while both are connected is told of the other's presence, and later changes.
+    app.add_contact(&friend_token, joiner.id).await;
+    let online = friend.recv_until(|v| is_cmd(v, 14), WAIT).await;
+    assert_eq!(
+        (&online["userid"], &online["online"]),
+        (&json!(joiner.id), &json!(true))
+    );
+    drop(ws);
+    let offline = friend.recv_until(|v| is_cmd(v, 14), WAIT).await;
+    assert_eq!(
+        (&offline["userid"], &offline["online"]),
+        (&json!(joiner.id), &json!(false))
     );
 }

@@ -216,3 +216,54 @@ async fn dev_login_is_off_unless_enabled() {
         .get(0);
     assert_eq!(users, 3);
 }
+
+#[tokio::test]
+async fn a_user_may_create_and_join_only_so_many_groups() {
+    let app = crate::helpers::spawn_app_with(|c| c.max_groups_per_user = 3).await;
+    let (_, token) = app.register("joiner").await;
+    let (_, other_token) = app.register("other").await;
+    let mut theirs = [0; 3];
+    for (id, name) in theirs.iter_mut().zip(["g1", "g2", "g3"]) {
+        *id = app.create_group(&other_token, name).await["id"]
+            .as_i64()
+            .expect("id");
+    }
+    let mine = app.create_group(&token, "mine").await;
+    app.join_group(&token, theirs[0]).await;
+    // Two joins race for the last place: exactly one gets it.
+    let paths = theirs.map(|group| format!("/api/v1/groups/{group}/join"));
+    let empty = json!({});
+    let (a, b) = tokio::join!(
+        app.post(&paths[1], Some(&token), &empty),
+        app.post(&paths[2], Some(&token), &empty),
+    );
+    let mut statuses = [a.0, b.0];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [200, 409], "{a:?} {b:?}");
+    let (refused_group, refused) = if a.0 == 409 {
+        (theirs[1], a.1)
+    } else {
+        (theirs[2], b.1)
+    };
+    assert_eq!(refused["error"]["code"], "too_many_groups", "{refused}");
+    let (status, body) = app
+        .post("/api/v1/groups", Some(&token), &json!({"name": "one more"}))
+        .await;
+    assert_eq!(
+        (status, &body["error"]["code"]),
+        (409, &json!("too_many_groups"))
+    );
+    // Joining a group one is in stays harmless at the cap; leaving makes room.
+    app.join_group(&token, theirs[0]).await;
+    let (status, _) = app
+        .post(
+            &format!("/api/v1/groups/{}/leave", mine["id"]),
+            Some(&token),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(status, 204);
+    app.join_group(&token, refused_group).await;
+    let (_, groups) = app.get("/api/v1/groups", Some(&token)).await;
+    assert_eq!(groups.as_array().map(Vec::len), Some(3), "{groups}");
+}
